@@ -38,6 +38,8 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILDDIR)/unit/%)
 
 PREFIX     ?= /usr/local
+# make V=1 shows the full command lines
+Q          := $(if $(V),,@)
 DESTDIR    ?=
 
 .PHONY: all check unit e2e install uninstall clean distclean bench
@@ -48,11 +50,13 @@ proxyd: $(OBJS) $(LLHTTP_OBJS)
 
 $(BUILDDIR)/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(WARN) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_ALL) $(WARN) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
 
 $(BUILDDIR)/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LLHTTP_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(LLHTTP_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $< (llhttp)")
 
 $(BUILDDIR)/unit/%: tests/unit/%.c $(LIB_OBJS) $(LLHTTP_OBJS)
 	@mkdir -p $(dir $@)

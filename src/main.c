@@ -1,14 +1,172 @@
-/* proxyd entry point (skeleton). */
+/* proxyd: command line, start-up order, exit codes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <proxyd/cfg.h>
+#include <proxyd/cfg_lex.h>
+#include <proxyd/diag.h>
+#include <proxyd/global.h>
+#include <proxyd/listener.h>
+#include <proxyd/thread.h>
 #include <proxyd/version.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "proxyd version %s - an HTTP/TCP reverse proxy and load balancer\n"
+	        "Usage: proxyd -f <cfgfile|cfgdir>* [options]\n"
+	        "  -f <path>      configuration file or directory (repeatable); '--' ends options,\n"
+	        "                 the remaining arguments being configuration files\n"
+	        "  -c             check the configuration and exit (0: valid, 1: invalid,\n"
+	        "                 2: valid but nothing to listen on)\n"
+	        "  -cc <cond>     evaluate a condition as in .if blocks (0: true, 1: false, 2: error)\n"
+	        "  -d             debug: foreground, verbose, one line per request on stderr\n"
+	        "  -dM[<byte>]    poison memory from pools (default byte 0x50)\n"
+	        "  -db            stay in the foreground (the default for now)\n"
+	        "  -q             quiet: no notices nor warnings\n"
+	        "  -L <name>      local peer name (accepted, unused)\n"
+	        "  -v, -vv        version; -vv adds build options and library versions\n"
+	        "  -h             this help\n",
+	        proxyd_version);
+}
+
+static int check_condition(const char *expr)
+{
+	struct cfg_line line = { 0 };
+	struct cfg_src src = { "command line", 1, NULL };
+	char err[512];
+	int n = cfg_split_line(&line, expr, &src, err, sizeof(err));
+	int rc;
+
+	if (n < 0) {
+		ha_alert("config : Failed to evaluate condition: %s", err);
+		rc = 2;
+	} else {
+		rc = cfg_eval_cond(line.argv, n, err, sizeof(err));
+		if (rc < 0) {
+			ha_alert("config : Failed to evaluate condition: %s", err);
+			rc = 2;
+		} else {
+			rc = rc ? 0 : 1;
+		}
+	}
+	cfg_line_free(&line);
+	return rc;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "-vv") == 0) {
-		version_print(1);
+	char **files = calloc((size_t)argc + 1, sizeof(char *));
+	int nfiles = 0, check = 0;
+
+	if (!files)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			while (++i < argc)
+				files[nfiles++] = argv[i];
+			break;
+		} else if (strcmp(a, "-f") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "proxyd: option -f needs a file or directory\n");
+				return 1;
+			}
+			files[nfiles++] = argv[i];
+		} else if (strcmp(a, "-c") == 0) {
+			check = 1;
+		} else if (strcmp(a, "-cc") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "proxyd: option -cc needs a condition\n");
+				return 2;
+			}
+			int rc = check_condition(argv[i]);
+			free(files);
+			return rc;
+		} else if (strcmp(a, "-d") == 0) {
+			global.mode |= MODE_DEBUG | MODE_FOREGROUND;
+			diag_verbose = 1;
+		} else if (strncmp(a, "-dM", 3) == 0) {
+			global.poison = a[3] ? (int)strtol(a + 3, NULL, 0) & 0xff : 0x50;
+		} else if (strcmp(a, "-db") == 0) {
+			global.mode |= MODE_FOREGROUND;
+		} else if (strcmp(a, "-q") == 0) {
+			global.mode |= MODE_QUIET;
+			diag_quiet = 1;
+		} else if (strcmp(a, "-L") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "proxyd: option -L needs a name\n");
+				return 1;
+			}
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "-vv") == 0) {
+			version_print(a[2] == 'v');
+			free(files);
+			return 0;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			free(files);
+			return 0;
+		} else if (strcmp(a, "-D") == 0 || strcmp(a, "-p") == 0 || strcmp(a, "-sf") == 0 ||
+		           strcmp(a, "-st") == 0 || strcmp(a, "-x") == 0 || strcmp(a, "-W") == 0 ||
+		           strcmp(a, "-Ws") == 0 || strcmp(a, "-S") == 0) {
+			fprintf(stderr, "proxyd: option %s is not supported yet (daemon mode and reloads come "
+			        "with the process-management work)\n", a);
+			return 1;
+		} else {
+			fprintf(stderr, "proxyd: unknown option '%s'\n", a);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (!nfiles) {
+		fprintf(stderr, "proxyd: no configuration file given (use -f <file>)\n");
+		usage(stderr);
+		return 1;
+	}
+
+	int err = cfg_parse_files(files, nfiles);
+	if (!(err & ERR_FATAL))
+		err |= cfg_post_parse();
+	free(files);
+
+	if (err & ERR_FATAL) {
+		ha_alert("config : Fatal errors found in configuration.");
+		cfg_deinit();
+		return 1;
+	}
+	if (check) {
+		if (diag_warnings)
+			printf("Warnings were found.\n");
+		if (err & ERR_ABORT) {
+			printf("Configuration file has no error but will not start (no listener) => exit(2).\n");
+			cfg_deinit();
+			return 2;
+		}
+		printf("Configuration file is valid\n");
+		cfg_deinit();
 		return 0;
 	}
-	version_print(0);
+	if (err & ERR_ABORT) {
+		ha_alert("config : no listener: nothing to do, exiting (declare a 'bind' line).");
+		cfg_deinit();
+		return 1;
+	}
+
+	if (listeners_bind_all() < 0) {
+		ha_alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", argv[0]);
+		listeners_close_all();
+		cfg_deinit();
+		return 1;
+	}
+	if (threads_init() < 0) {
+		ha_alert("cannot initialise the event loop");
+		return 1;
+	}
+	ha_diag("proxyd %s started, maxconn %d", proxyd_version, global.maxconn);
+	threads_run();
+	threads_deinit();
+	cfg_deinit();
 	return 0;
 }

@@ -1,0 +1,55 @@
+/* Listening sockets: one "bind" line is a bind_conf with one listener per
+ * address. */
+#ifndef PROXYD_LISTENER_H
+#define PROXYD_LISTENER_H
+
+#include <sys/socket.h>
+#include <ev.h>
+
+#include <proxyd/list.h>
+
+struct proxy;
+struct thread_ctx;
+
+struct bind_conf {
+	struct list list;            /* in the frontend */
+	struct proxy *fe;
+	const char *file;
+	int line;
+	const char *arg;             /* the addresses as written */
+	int maxconn;                 /* 0 = frontend's */
+	int backlog;                 /* 0 = maxconn-derived */
+	const char *name;
+	struct list listeners;
+};
+
+enum li_state {
+	LI_INIT = 0,
+	LI_READY,                    /* accepting */
+	LI_PAUSED,                   /* maxconn reached, resumed when a connection ends */
+	LI_CLOSED,
+};
+
+struct listener {
+	struct list fe_el;           /* in the frontend */
+	struct list bind_el;         /* in the bind_conf */
+	struct bind_conf *bind;
+	struct proxy *fe;
+	int fd;
+	int inherited;               /* fd@: do not close/unlink on exit */
+	enum li_state state;
+	int nbconn;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	ev_io io;
+};
+
+/* Opens every listener of every frontend. Returns 0 or -1 after an alert. */
+int listeners_bind_all(void);
+/* Starts accepting on the thread's loop. */
+void listeners_start(struct thread_ctx *th);
+void listeners_close_all(void);
+/* A client connection of <li> ended: may resume paused listeners. */
+void listener_release(struct listener *li, struct thread_ctx *th);
+
+#endif

@@ -1,0 +1,113 @@
+/* Frontends, backends, listen and defaults sections after parsing. A proxy
+ * is read-only once the loops run, except its counters and queue. */
+#ifndef PROXYD_PROXY_H
+#define PROXYD_PROXY_H
+
+#include <stdint.h>
+
+#include <proxyd/addr.h>
+#include <proxyd/counters.h>
+#include <proxyd/http_reply.h>
+#include <proxyd/list.h>
+#include <proxyd/server.h>
+
+struct lb_algo;
+
+/* Capabilities. */
+enum {
+	PR_CAP_FE  = 1 << 0,
+	PR_CAP_BE  = 1 << 1,
+	PR_CAP_DEF = 1 << 2,
+};
+
+enum pr_mode {
+	PR_MODE_TCP = 0,
+	PR_MODE_HTTP,
+};
+
+/* Option bits (struct proxy_conf.options). */
+enum {
+	PR_O_HTTP_KAL    = 0,         /* option http-keep-alive (the default) */
+	PR_O_HTTP_CLO    = 1 << 0,    /* option httpclose */
+	PR_O_HTTP_SCL    = 1 << 1,    /* option http-server-close */
+	PR_O_HTTP_MODE   = PR_O_HTTP_CLO | PR_O_HTTP_SCL,
+	PR_O_FWDFOR      = 1 << 2,    /* option forwardfor */
+	PR_O_FWDFOR_IFNONE = 1 << 3,
+	PR_O_REDISP      = 1 << 4,    /* option redispatch */
+	PR_O_ABRT_CLOSE  = 1 << 5,    /* option abortonclose */
+	PR_O_HTTP_IGN_PROBES = 1 << 6,/* option http-ignore-probes */
+};
+
+enum px_timeout {
+	TO_CLIENT = 0, TO_SERVER, TO_CONNECT, TO_HTTP_REQ, TO_HTTP_KA, TO_QUEUE,
+	TO_TUNNEL, TO_CLIENT_FIN, TO_SERVER_FIN, TO_CHECK, TO_TARPIT,
+	TO_COUNT
+};
+
+enum http_reuse {
+	HTTP_REUSE_NEVER = 0,
+	HTTP_REUSE_SAFE,
+	HTTP_REUSE_AGGRESSIVE,
+	HTTP_REUSE_ALWAYS,
+};
+
+/* What a proxy inherits from its defaults section: copied as a whole. */
+struct proxy_conf {
+	enum pr_mode mode;
+	unsigned options;               /* PR_O_* */
+	int to[TO_COUNT];               /* ms, 0 = not set */
+	int maxconn;                    /* frontend, 0 = the global one */
+	int retries;
+	enum http_reuse reuse;
+	const char *fwdfor_hdr;
+	struct netmask fwdfor_except;
+	const char *defbe_name;
+	const struct http_reply *errmsg[HTTP_ERR_COUNT];  /* errorfile overrides */
+	const struct lb_algo *lb;
+	struct srv_conf defsrv;         /* default-server */
+};
+
+struct proxy {
+	struct list list;               /* all proxies in configuration order */
+	char *id;
+	int uuid;                       /* numeric id ("iid") */
+	unsigned cap;                   /* PR_CAP_* */
+	const char *conf_file;
+	int conf_line;
+	struct proxy_conf c;
+
+	/* frontend side */
+	struct list binds;              /* struct bind_conf */
+	struct list listeners;          /* struct listener */
+	struct proxy *defbe;
+	struct list switching_rules;    /* use_backend */
+	struct list http_req_rules;
+	struct list http_res_rules;
+	int feconn;                     /* current client connections */
+	int fe_max;                     /* peak */
+	int listeners_paused;
+
+	/* backend side */
+	struct list servers;            /* struct server */
+	int nb_srv;
+	int srv_act, srv_bck;           /* usable active / backup servers */
+	int beconn;                     /* streams assigned to this backend */
+	int be_max;
+	void *lb_state;                 /* algorithm private */
+	struct list queue;              /* streams waiting for a server slot */
+	int nb_queued;
+	int max_queued;
+	uint64_t last_change_ms;
+
+	struct px_counters *fe_counters; /* per thread */
+	struct px_counters *be_counters; /* per thread */
+};
+
+extern struct list proxies;         /* every proxy, config order */
+
+struct proxy *proxy_find(const char *name, unsigned cap);
+struct server *proxy_find_server(const struct proxy *be, const char *name);
+/* The effective timeout <to> (0 when unset). */
+static inline int px_to(const struct proxy *px, enum px_timeout to) { return px->c.to[to]; }
+
+#endif

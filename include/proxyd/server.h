@@ -1,0 +1,114 @@
+/* A server of a backend: address, weights, admin and operational state,
+ * and a per-thread pool of idle keep-alive connections. */
+#ifndef PROXYD_SERVER_H
+#define PROXYD_SERVER_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <proxyd/counters.h>
+#include <proxyd/list.h>
+
+struct proxy;
+struct conn;
+struct thread_ctx;
+
+/* Server flags set by configuration. */
+enum {
+	SRV_F_BACKUP   = 1 << 0,
+	SRV_F_DISABLED = 1 << 1,    /* "disabled": starts in maintenance */
+	SRV_F_CHECK    = 1 << 2,    /* health checks enabled (later) */
+};
+
+/* Admin state bits, as HAProxy's srv_admin_state (show servers state). */
+enum {
+	SRV_ADMF_FMAINT = 0x01,     /* forced maintenance (CLI, stats page) */
+	SRV_ADMF_IMAINT = 0x02,     /* inherited maintenance (track) */
+	SRV_ADMF_CMAINT = 0x04,     /* configured maintenance ("disabled") */
+	SRV_ADMF_FDRAIN = 0x08,
+	SRV_ADMF_IDRAIN = 0x10,
+};
+#define SRV_ADMF_MAINT (SRV_ADMF_FMAINT | SRV_ADMF_IMAINT | SRV_ADMF_CMAINT)
+#define SRV_ADMF_DRAIN (SRV_ADMF_FDRAIN | SRV_ADMF_IDRAIN)
+
+/* Operational state, as HAProxy's srv_op_state. */
+enum srv_state {
+	SRV_ST_STOPPED = 0,
+	SRV_ST_STARTING,
+	SRV_ST_RUNNING,
+	SRV_ST_STOPPING,
+};
+
+/* Settings a "default-server" line can carry: copied into each server. */
+struct srv_conf {
+	int weight;          /* user weight at start, 0..256 */
+	int maxconn;         /* concurrent streams, 0 = unlimited */
+	int maxqueue;        /* 0 = unlimited */
+	unsigned flags;      /* SRV_F_* */
+};
+
+struct srv_per_thread {
+	struct list idle;    /* idle connections, oldest first */
+	int nb_idle;
+};
+
+struct server {
+	struct list list;             /* in the backend, declaration order */
+	struct proxy *be;
+	char *id;
+	int puid;                     /* numeric id (stats "sid") */
+	const char *conf_file;
+	int conf_line;
+	struct srv_conf c;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char *addr_text;              /* as configured */
+
+	unsigned admin;               /* SRV_ADMF_* */
+	enum srv_state state;
+	int uweight;                  /* current user weight (set weight) */
+	int eweight;                  /* effective weight used by the balancer */
+	int served;                   /* streams currently assigned */
+	int cur_conns;                /* open connections, idle included */
+	int max_served;
+	uint64_t last_change_ms;
+
+	union {                       /* balancer-private state */
+		struct { int cur; } swrr;
+		long long lb_val;
+	} lb;
+
+	struct srv_per_thread *pt;    /* global.nbthread entries */
+	struct px_counters *counters; /* global.nbthread entries */
+};
+
+/* Can the balancer send new traffic to it? */
+static inline int srv_usable(const struct server *s)
+{
+	return !(s->admin & SRV_ADMF_MAINT) && s->state == SRV_ST_RUNNING && s->eweight > 0;
+}
+/* Is it at its maxconn? */
+static inline int srv_full(const struct server *s)
+{
+	return s->c.maxconn && s->served >= s->c.maxconn;
+}
+
+/* Which idle connections a request may take (see http-reuse). */
+enum idle_pick {
+	IDLE_PICK_OWN = 0,    /* only the one this client connection parked */
+	IDLE_PICK_PROVEN,     /* also one that already served several requests */
+	IDLE_PICK_ANY,
+};
+
+/* Takes an idle connection to <srv>: <prefer> when it is still parked,
+ * else one allowed by <pick>. NULL when none. */
+struct conn *srv_take_idle(struct server *srv, struct thread_ctx *th, struct conn *prefer,
+                           enum idle_pick pick);
+/* Parks a connection after a transaction; a <private> one stays reserved
+ * to the client connection that used it (http-reuse never). */
+void srv_add_idle(struct server *srv, struct thread_ctx *th, struct conn *c, int private);
+void srv_purge_idle(struct server *srv, struct thread_ctx *th, uint64_t now_ms, int all);
+/* Frees a server-side connection object (closed or not). */
+void srv_conn_free(struct thread_ctx *th, struct conn *c);
+
+#endif

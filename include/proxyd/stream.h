@@ -1,0 +1,164 @@
+/* A stream is one client connection's life through the proxy: the client
+ * connection, the server connection when there is one, the two buffers,
+ * the current HTTP transaction, the chosen backend and server, the timers
+ * and everything the log needs. */
+#ifndef PROXYD_STREAM_H
+#define PROXYD_STREAM_H
+
+#include <stdint.h>
+#include <ev.h>
+
+#include <proxyd/addr.h>
+#include <proxyd/buf.h>
+#include <proxyd/conn.h>
+#include <proxyd/http.h>
+#include <proxyd/list.h>
+
+struct listener;
+struct proxy;
+struct server;
+struct thread_ctx;
+struct http_reply;
+
+/* What the stream is doing about the server side. */
+enum srv_step {
+	SS_NONE = 0,          /* no server needed yet */
+	SS_QUEUED,            /* waiting for a slot */
+	SS_TURNAROUND,        /* waiting before a connection retry */
+	SS_CONNECTING,
+	SS_ESTABLISHED,
+	SS_CLOSED,
+};
+
+/* Stream flags. */
+enum {
+	SF_HTTP          = 1 << 0,   /* mode http */
+	SF_NOT_FIRST     = 1 << 1,   /* a request already completed on this client connection */
+	SF_CLI_CLOSE     = 1 << 2,   /* close the client connection after this response */
+	SF_SRV_CLOSE     = 1 << 3,   /* do not keep the server connection */
+	SF_REQ_KEPT      = 1 << 4,   /* the whole request is still in the buffer (retryable) */
+	SF_RES_STARTED   = 1 << 5,   /* some response byte came from the server */
+	SF_LOCAL_RES     = 1 << 6,   /* the response is produced by the proxy */
+	SF_TUNNEL        = 1 << 7,   /* raw forwarding both ways */
+	SF_ASSIGNED      = 1 << 8,   /* counted in srv->served */
+	SF_CLI_SHUTR     = 1 << 9,   /* client sent EOF */
+	SF_SRV_SHUTR     = 1 << 10,  /* server sent EOF */
+	SF_CLI_SHUTW     = 1 << 11,
+	SF_SRV_SHUTW     = 1 << 12,
+	SF_IN_QUEUE      = 1 << 13,
+	SF_CLOSING       = 1 << 14,  /* flush the response then close the client */
+	SF_BE_ASSIGNED   = 1 << 15,  /* counted in be->beconn */
+	SF_ERR_LOGGED    = 1 << 16,
+	SF_UPGRADE_REQ   = 1 << 17,  /* the request asked for a protocol switch */
+	SF_REQ_SENT_ALL  = 1 << 18,  /* the whole request went to the server */
+	SF_KILL          = 1 << 19,  /* free the stream at the end of this processing */
+	SF_LINGER        = 1 << 20,  /* response sent and write side shut: draining before close */
+	SF_SRV_ERR       = 1 << 21,  /* server connection failed or was reset */
+	SF_CLI_ERR       = 1 << 22,  /* client connection failed or was reset */
+	SF_NO_RETRY      = 1 << 23,  /* the request cannot be sent again */
+	SF_SRV_WANTED    = 1 << 24,  /* a server connection is needed (assign, queue, connect) */
+};
+
+/* One request/response exchange. Taken from a pool while active only. */
+struct http_txn {
+	struct http_msg req;
+	struct http_msg rsp;
+	enum http_meth meth;
+	int status;                   /* final status sent to the client */
+	uint64_t t_start;             /* first byte of the request, ms */
+	uint64_t t_hdrs;              /* request head complete */
+	uint64_t t_queue;             /* left the queue */
+	uint64_t t_connect;           /* server connection established */
+	uint64_t t_rsp_hdrs;          /* response head received */
+	uint64_t bytes_out;           /* response bytes sent to the client */
+	uint64_t bytes_in;            /* request bytes received */
+	uint16_t rline_len;
+	unsigned char logged;
+	char rline[256];              /* request line, kept for the log */
+	struct http_hdr hdrs[];       /* req then rsp header tables */
+};
+
+struct stream {
+	struct list list;             /* in the thread's stream list */
+	struct thread_ctx *th;
+	struct listener *li;
+	struct proxy *fe;
+	struct proxy *be;
+	struct server *srv;
+	struct conn cli;              /* client side, embedded */
+	struct conn *sc;              /* server side, or NULL */
+	struct conn *last_conn;       /* server connection parked by this stream */
+	struct buf req;               /* client -> server */
+	struct buf res;               /* server -> client */
+	uint32_t req_out;             /* next request byte to send (absolute offset) */
+	uint32_t req_fwd;             /* request bytes up to here may be sent */
+	uint32_t res_fwd;             /* response bytes up to here may be sent */
+	struct http_txn *txn;
+	unsigned flags;               /* SF_* */
+	enum srv_step step;
+	int conn_retries;             /* left */
+	char term[2];                 /* termination state for the log, e.g. "sH" */
+	ev_timer timer;
+	uint64_t timer_at;            /* when the timer is armed for, ms (0: not armed) */
+	uint64_t t_accept;
+	uint64_t t_cli_act;           /* last client activity, ms */
+	uint64_t t_srv_act;           /* last server activity */
+	uint64_t t_step;              /* start of the current server step (queue, connect, turnaround) */
+	struct list queue_el;         /* in be->queue */
+	union sockaddr_any src, dst;
+	uint32_t uniq_id;
+	unsigned nb_req;              /* requests on this client connection */
+	unsigned progress;            /* bumped by every step that changes something */
+	uint64_t exp_cli;             /* client-side deadline, ms (0: none) */
+	uint64_t exp_srv;             /* server-side deadline */
+	uint64_t exp_step;            /* queue / connect / turnaround / linger deadline */
+	const char *why;              /* reason of an error, for the debug log */
+};
+
+/* Termination codes for the log: who ended the stream and when. */
+enum {
+	TERM_CLI_ABORT = 'C', TERM_SRV_ABORT = 'S', TERM_PROXY = 'P', TERM_RESOURCE = 'R',
+	TERM_INTERNAL = 'I', TERM_CLI_TO = 'c', TERM_SRV_TO = 's', TERM_LOCAL = 'L',
+};
+enum {
+	PHASE_REQ = 'R', PHASE_QUEUE = 'Q', PHASE_CONN = 'C', PHASE_HDRS = 'H', PHASE_DATA = 'D',
+	PHASE_LAST = 'L',
+};
+
+/* Records the first termination cause only. */
+static inline void stream_set_term(struct stream *s, char cause, char phase)
+{
+	if (s->term[0] == '-') {
+		s->term[0] = cause;
+		s->term[1] = phase;
+	}
+}
+
+/* Shared by the stream modules (stream.c, http_ana.c, backend.c). */
+int stream_buf_alloc(struct stream *s, struct buf *b);
+void stream_buf_release(struct stream *s, struct buf *b);
+/* Moves request / response data back to the start of their buffer,
+ * adjusting every offset that points into it. */
+void stream_req_compact(struct stream *s);
+void stream_res_compact(struct stream *s);
+/* Closes the server side: parks the connection when <reusable>, else
+ * closes it; releases the server slot. */
+void stream_srv_close(struct stream *s, int reusable);
+/* Marks the stream for closing once the pending response bytes are sent. */
+void stream_close_after_send(struct stream *s);
+
+/* Creates a stream for an accepted connection <fd>. Returns NULL (and
+ * closes fd) when memory is short. */
+struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
+                          const struct sockaddr *from, socklen_t fromlen);
+/* Runs the stream's steps until nothing more can progress. */
+void stream_process(struct stream *s);
+/* Wakes a stream from elsewhere (queue slot freed): processed soon, from
+ * the loop, not from the caller's stack. */
+void stream_wake(struct stream *s);
+/* Closes everything and frees the stream. */
+void stream_free(struct stream *s);
+/* Soft-stop: close idle client connections. */
+void streams_close_idle(struct thread_ctx *th);
+
+#endif

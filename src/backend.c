@@ -1,0 +1,286 @@
+/* Server side of a stream: backend choice, server assignment, queue,
+ * connection (reused or new), retries with HAProxy's turn-around delay. */
+#include <string.h>
+
+#include <proxyd/backend.h>
+#include <proxyd/conn.h>
+#include <proxyd/global.h>
+#include <proxyd/http_ana.h>
+#include <proxyd/lb.h>
+#include <proxyd/proxy.h>
+#include <proxyd/rules.h>
+#include <proxyd/server.h>
+#include <proxyd/stream.h>
+#include <proxyd/thread.h>
+
+void stream_srv_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+struct proxy *backend_select(struct stream *s)
+{
+	struct switching_rule *r;
+
+	list_for_each(r, &s->fe->switching_rules, list)
+		if (!r->cond || cond_exec(r->cond, s->fe, s))
+			return r->be;
+	return s->fe->defbe;
+}
+
+void backend_attach(struct stream *s, struct proxy *be)
+{
+	s->be = be;
+	be->beconn++;
+	if (be->beconn > be->be_max)
+		be->be_max = be->beconn;
+	s->flags |= SF_BE_ASSIGNED;
+	be->be_counters[s->th->tid].cum_sess++;
+	s->conn_retries = be->c.retries;
+}
+
+/* The server side cannot be served: an HTTP stream answers <status>, a TCP
+ * one is closed. The termination code was set by the caller. */
+static void srv_side_failed(struct stream *s, enum http_err err)
+{
+	s->flags &= ~SF_SRV_WANTED;
+	s->step = SS_CLOSED;
+	if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL))
+		http_error(s, err, NULL);
+	else
+		s->flags |= SF_KILL;
+	s->progress++;
+}
+
+static void assign(struct stream *s, struct server *srv)
+{
+	s->srv = srv;
+	srv->served++;
+	if (srv->served > srv->max_served)
+		srv->max_served = srv->served;
+	s->flags |= SF_ASSIGNED;
+	srv->counters[s->th->tid].cum_sess++;
+	srv->counters[s->th->tid].lbtot++;
+	s->be->be_counters[s->th->tid].lbtot++;
+}
+
+static void enqueue(struct stream *s)
+{
+	struct proxy *be = s->be;
+	uint64_t now = th_now_ms(s->th);
+	int to = be->c.to[TO_QUEUE] ? be->c.to[TO_QUEUE] : be->c.to[TO_CONNECT];
+
+	list_append(&be->queue, &s->queue_el);
+	be->nb_queued++;
+	if (be->nb_queued > be->max_queued)
+		be->max_queued = be->nb_queued;
+	s->flags |= SF_IN_QUEUE;
+	s->step = SS_QUEUED;
+	s->t_step = now;
+	s->exp_step = to ? now + (uint64_t)to : 0;
+}
+
+void backend_dequeue(struct stream *s)
+{
+	if (!(s->flags & SF_IN_QUEUE))
+		return;
+	list_del_init(&s->queue_el);
+	s->be->nb_queued--;
+	s->flags &= ~SF_IN_QUEUE;
+}
+
+/* A slot freed on <be>: hand it to the oldest waiting stream. */
+static void serve_queue(struct proxy *be)
+{
+	while (!list_empty(&be->queue)) {
+		struct stream *w = list_first(&be->queue, struct stream, queue_el);
+		struct server *srv;
+		if (be->c.lb->pick(be, w, NULL, &srv) != LB_OK)
+			break;
+		backend_dequeue(w);
+		assign(w, srv);
+		w->step = SS_NONE;
+		w->exp_step = 0;
+		if (w->txn)
+			w->txn->t_queue = th_now_ms(w->th);
+		stream_wake(w);
+	}
+}
+
+void backend_release_slot(struct stream *s)
+{
+	if (!(s->flags & SF_ASSIGNED))
+		return;
+	s->flags &= ~SF_ASSIGNED;
+	s->srv->served--;
+	serve_queue(s->be);
+}
+
+void backend_queue_expired(struct stream *s)
+{
+	backend_dequeue(s);
+	stream_set_term(s, TERM_SRV_TO, PHASE_QUEUE);
+	s->why = "queue timeout";
+	srv_side_failed(s, HTTP_ERR_503);
+}
+
+/* May this request take an idle connection other than its own? */
+static enum idle_pick idle_policy(const struct stream *s)
+{
+	switch (s->be->c.reuse) {
+	case HTTP_REUSE_ALWAYS:
+		return IDLE_PICK_ANY;
+	case HTTP_REUSE_AGGRESSIVE:
+		return (s->flags & SF_NOT_FIRST) ? IDLE_PICK_ANY : IDLE_PICK_PROVEN;
+	case HTTP_REUSE_SAFE:
+		/* a first request must not risk an idle connection the server
+		 * may be closing: the client could not tell a retry is safe */
+		return (s->flags & SF_NOT_FIRST) ? IDLE_PICK_ANY : IDLE_PICK_OWN;
+	case HTTP_REUSE_NEVER:
+	default:
+		return IDLE_PICK_OWN;
+	}
+}
+
+static void connect_server(struct stream *s)
+{
+	struct thread_ctx *th = s->th;
+	struct server *srv = s->srv;
+	struct proxy *be = s->be;
+	uint64_t now = th_now_ms(th);
+	struct conn *c = NULL;
+
+	if ((s->flags & SF_HTTP) && !(s->flags & SF_NO_RETRY) && !(s->flags & SF_TUNNEL))
+		c = srv_take_idle(srv, th, s->last_conn, idle_policy(s));
+	if (c) {
+		c->owner = s;
+		ev_set_cb(&c->io, stream_srv_io_cb);
+		s->sc = c;
+		s->step = SS_ESTABLISHED;
+		s->t_srv_act = now;
+		if (s->txn)
+			s->txn->t_connect = now;
+		srv->counters[th->tid].reuse++;
+		be->be_counters[th->tid].reuse++;
+		s->progress++;
+		return;
+	}
+
+	c = pool_alloc(&th->pool_conn);
+	if (!c) {
+		stream_set_term(s, TERM_RESOURCE, PHASE_CONN);
+		srv_side_failed(s, HTTP_ERR_503);
+		return;
+	}
+	conn_init(c, -1, s, stream_srv_io_cb, &xprt_raw);
+	c->srv = srv;
+	c->flags |= CO_FL_SERVER;
+	srv->counters[th->tid].connect++;
+	be->be_counters[th->tid].connect++;
+	s->sc = c;
+	if (conn_connect(c, (struct sockaddr *)&srv->addr, srv->addrlen) < 0) {
+		backend_conn_failed(s, 0);
+		return;
+	}
+	srv->cur_conns++;
+	s->t_step = now;
+	s->progress++;
+	if (c->flags & CO_FL_CONNECTING) {
+		s->step = SS_CONNECTING;
+		s->exp_step = be->c.to[TO_CONNECT] ? now + (uint64_t)be->c.to[TO_CONNECT] : 0;
+	} else {
+		s->step = SS_ESTABLISHED;
+		s->t_srv_act = now;
+		if (s->txn)
+			s->txn->t_connect = now;
+	}
+}
+
+void backend_step(struct stream *s)
+{
+	if (!(s->flags & SF_SRV_WANTED) || s->step != SS_NONE)
+		return;
+
+	if (!(s->flags & SF_ASSIGNED)) {
+		struct server *srv = NULL;
+		switch (s->be->c.lb->pick(s->be, s, NULL, &srv)) {
+		case LB_NOSRV:
+			stream_set_term(s, TERM_SRV_ABORT, PHASE_CONN);
+			s->why = "no server available";
+			srv_side_failed(s, HTTP_ERR_503);
+			return;
+		case LB_FULL:
+			enqueue(s);
+			s->progress++;
+			return;
+		case LB_OK:
+			assign(s, srv);
+			break;
+		}
+	}
+	connect_server(s);
+}
+
+void backend_connect_event(struct stream *s)
+{
+	int rc = conn_connect_done(s->sc);
+
+	if (rc > 0)
+		return;
+	if (rc < 0) {
+		backend_conn_failed(s, 0);
+		return;
+	}
+	uint64_t now = th_now_ms(s->th);
+	s->step = SS_ESTABLISHED;
+	s->exp_step = 0;
+	s->t_srv_act = now;
+	if (s->txn)
+		s->txn->t_connect = now;
+	s->progress++;
+}
+
+void backend_conn_failed(struct stream *s, int timeout)
+{
+	struct thread_ctx *th = s->th;
+	struct conn *c = s->sc;
+	int was_idle = c && (c->flags & CO_FL_WAS_IDLE);
+	uint64_t now = th_now_ms(th);
+
+	if (c) {
+		s->sc = NULL;
+		srv_conn_free(th, c);
+	}
+	s->flags &= ~(SF_SRV_SHUTR | SF_SRV_SHUTW | SF_SRV_ERR | SF_RES_STARTED);
+	s->exp_step = 0;
+	s->progress++;
+	/* the request goes again from its first byte */
+	if (s->flags & SF_REQ_KEPT)
+		s->req_out = s->req.start;
+
+	if (was_idle) {
+		/* a parked connection the server had just closed: not the
+		 * server's fault, try a fresh connection at once */
+		s->flags |= SF_NO_RETRY;
+		s->step = SS_NONE;
+		return;
+	}
+	s->srv->counters[th->tid].failed_conns++;
+	s->be->be_counters[th->tid].failed_conns++;
+	if (s->conn_retries > 0) {
+		s->conn_retries--;
+		s->srv->counters[th->tid].retries++;
+		s->be->be_counters[th->tid].retries++;
+		if (timeout) {
+			s->step = SS_NONE;
+		} else {
+			/* A refused connection is retried after min(timeout connect,
+			 * 1s), as HAProxy, to let a restarting server come back. */
+			int to = s->be->c.to[TO_CONNECT];
+			s->step = SS_TURNAROUND;
+			s->t_step = now;
+			s->exp_step = now + (uint64_t)(to && to < 1000 ? to : 1000);
+		}
+		return;
+	}
+	stream_set_term(s, timeout ? TERM_SRV_TO : TERM_SRV_ABORT, PHASE_CONN);
+	s->why = timeout ? "connect timeout" : "connection refused or failed";
+	srv_side_failed(s, HTTP_ERR_503);
+}

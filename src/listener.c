@@ -1,0 +1,230 @@
+/* Listening sockets: binding (or adopting inherited ones), accepting, and
+ * pausing while a connection limit is reached. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <proxyd/addr.h>
+#include <proxyd/diag.h>
+#include <proxyd/global.h>
+#include <proxyd/listener.h>
+#include <proxyd/proxy.h>
+#include <proxyd/stream.h>
+#include <proxyd/thread.h>
+
+static int fe_maxconn(const struct proxy *fe)
+{
+	return fe->c.maxconn ? fe->c.maxconn : global.maxconn;
+}
+
+static int bind_one(struct listener *li)
+{
+	struct sockaddr *sa = (struct sockaddr *)&li->addr;
+	char where[256];
+	int one = 1, fd;
+
+	addr_str(sa, where, sizeof(where));
+	if (sa->sa_family == AF_UNIX)
+		snprintf(where, sizeof(where), "%s", ((struct sockaddr_un *)sa)->sun_path);
+
+	if (li->inherited) {
+		int acc = 0;
+		socklen_t l = sizeof(acc);
+		if (getsockopt(li->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) < 0 || !acc) {
+			ha_alert("Starting %s %s: inherited fd %d is not a listening socket [%s:%d]",
+			         (li->fe->cap & PR_CAP_BE) ? "proxy" : "frontend", li->fe->id, li->fd,
+			         li->bind->file, li->bind->line);
+			return -1;
+		}
+		fcntl(li->fd, F_SETFL, fcntl(li->fd, F_GETFL) | O_NONBLOCK);
+		fcntl(li->fd, F_SETFD, FD_CLOEXEC);
+		return 0;
+	}
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (sa->sa_family == AF_UNIX) {
+		struct stat st;
+		const char *path = ((struct sockaddr_un *)sa)->sun_path;
+		/* a stale socket from a previous run would make bind() fail */
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(path);
+	} else {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	}
+	if (bind(fd, sa, li->addrlen) < 0)
+		goto fail;
+	int backlog = li->bind->backlog ? li->bind->backlog : fe_maxconn(li->fe);
+	if (listen(fd, backlog) < 0)
+		goto fail;
+	li->fd = fd;
+	return 0;
+fail:
+	ha_alert("Starting %s %s: cannot bind socket (%s) [%s]", (li->fe->cap & PR_CAP_BE) ? "proxy" : "frontend",
+	         li->fe->id, strerror(errno), where);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int listeners_bind_all(void)
+{
+	struct proxy *px;
+	struct listener *li;
+	int err = 0;
+
+	list_for_each(px, &proxies, list)
+		list_for_each(li, &px->listeners, fe_el)
+			if (bind_one(li) < 0)
+				err = -1;
+	return err;
+}
+
+static void li_pause(struct listener *li, struct thread_ctx *th)
+{
+	if (li->state == LI_READY) {
+		ev_io_stop(th->loop, &li->io);
+		li->state = LI_PAUSED;
+	}
+}
+
+static void li_resume(struct listener *li, struct thread_ctx *th)
+{
+	if (li->state == LI_PAUSED && li->fd >= 0) {
+		ev_io_start(th->loop, &li->io);
+		li->state = LI_READY;
+	}
+}
+
+static void pause_all(struct thread_ctx *th)
+{
+	struct proxy *px;
+	struct listener *li;
+
+	list_for_each(px, &proxies, list)
+		list_for_each(li, &px->listeners, fe_el)
+			li_pause(li, th);
+	global.listeners_paused = 1;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener *li = w->data;
+	struct proxy *fe = li->fe;
+	struct thread_ctx *th = curr_th;
+
+	for (int i = 0; i < global.maxaccept; i++) {
+		if (global.actconn >= global.maxconn) {
+			pause_all(th);
+			return;
+		}
+		if (fe->feconn >= fe_maxconn(fe)) {
+			struct listener *l;
+			list_for_each(l, &fe->listeners, fe_el)
+				li_pause(l, th);
+			fe->listeners_paused = 1;
+			return;
+		}
+		if (li->bind->maxconn && li->nbconn >= li->bind->maxconn) {
+			li_pause(li, th);
+			return;
+		}
+
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		int fd = accept4(li->fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				ha_warning("accept() failed on %s: %s; pausing until a connection ends", fe->id,
+				           strerror(errno));
+			return;
+		}
+		if (from.ss_family == AF_INET || from.ss_family == AF_INET6) {
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		} else {
+			/* unix sockets have no peer address worth keeping */
+			memset(&from, 0, sizeof(from));
+			from.ss_family = AF_UNIX;
+			fromlen = sizeof(sa_family_t);
+		}
+		li->nbconn++;
+		global.actconn++;
+		global.cum_conns++;
+		stream_new(th, li, fd, (struct sockaddr *)&from, fromlen);
+	}
+}
+
+void listeners_start(struct thread_ctx *th)
+{
+	struct proxy *px;
+	struct listener *li;
+
+	list_for_each(px, &proxies, list) {
+		list_for_each(li, &px->listeners, fe_el) {
+			ev_io_init(&li->io, accept_cb, li->fd, EV_READ);
+			li->io.data = li;
+			ev_io_start(th->loop, &li->io);
+			li->state = LI_READY;
+		}
+	}
+}
+
+void listener_release(struct listener *li, struct thread_ctx *th)
+{
+	struct proxy *fe = li->fe;
+
+	li->nbconn--;
+	global.actconn--;
+	if (global.listeners_paused && global.actconn < global.maxconn) {
+		struct proxy *px;
+		struct listener *l;
+		global.listeners_paused = 0;
+		list_for_each(px, &proxies, list)
+			if (!px->listeners_paused)
+				list_for_each(l, &px->listeners, fe_el)
+					if (!l->bind->maxconn || l->nbconn < l->bind->maxconn)
+						li_resume(l, th);
+	}
+	if (fe->listeners_paused && fe->feconn < fe_maxconn(fe) && !global.listeners_paused) {
+		struct listener *l;
+		fe->listeners_paused = 0;
+		list_for_each(l, &fe->listeners, fe_el)
+			if (!l->bind->maxconn || l->nbconn < l->bind->maxconn)
+				li_resume(l, th);
+	}
+	if (li->state == LI_PAUSED && !fe->listeners_paused && !global.listeners_paused &&
+	    (!li->bind->maxconn || li->nbconn < li->bind->maxconn))
+		li_resume(li, th);
+}
+
+void listeners_close_all(void)
+{
+	struct proxy *px;
+	struct listener *li;
+
+	list_for_each(px, &proxies, list) {
+		list_for_each(li, &px->listeners, fe_el) {
+			if (li->fd < 0)
+				continue;
+			if (curr_th)
+				ev_io_stop(curr_th->loop, &li->io);
+			if (!li->inherited && li->addr.ss_family == AF_UNIX)
+				unlink(((struct sockaddr_un *)&li->addr)->sun_path);
+			close(li->fd);
+			li->fd = -1;
+			li->state = LI_CLOSED;
+		}
+	}
+}

@@ -1,0 +1,716 @@
+/* Streams: one client connection's life through the proxy.
+ *
+ * Every event (client or server socket, timer, queue wake-up) ends in
+ * stream_process(), which runs the steps in the order data travels —
+ * request analysis, server side, request forwarding, response analysis,
+ * response forwarding, end of transaction — until none makes progress,
+ * then subscribes to exactly the socket events the new state needs and
+ * arms the timer for the nearest deadline. A stream is freed in one place
+ * only, at the end of stream_process(), once every watcher is stopped.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <proxyd/backend.h>
+#include <proxyd/diag.h>
+#include <proxyd/global.h>
+#include <proxyd/http_ana.h>
+#include <proxyd/listener.h>
+#include <proxyd/log.h>
+#include <proxyd/proxy.h>
+#include <proxyd/server.h>
+#include <proxyd/stream.h>
+#include <proxyd/thread.h>
+
+/* How long a closing client connection is drained after our last byte, so
+ * that unread request bytes do not turn the close into a reset that would
+ * destroy the response in flight. */
+#define LINGER_MS 1000
+
+static void cli_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+
+/*------------------------------------------------------------------------
+ * Buffers
+ */
+int stream_buf_alloc(struct stream *s, struct buf *b)
+{
+	if (b->area)
+		return 1;
+	b->area = pool_alloc(&s->th->pool_buf);
+	if (!b->area)
+		return 0;
+	b->size = (uint32_t)global.bufsize;
+	b->start = b->end = 0;
+	return 1;
+}
+
+void stream_buf_release(struct stream *s, struct buf *b)
+{
+	if (b->area) {
+		pool_free(&s->th->pool_buf, b->area);
+		b->area = NULL;
+	}
+	b->size = b->start = b->end = 0;
+}
+
+static uint32_t sub_clamp(uint32_t v, uint32_t shift)
+{
+	return v > shift ? v - shift : 0;
+}
+
+void stream_req_compact(struct stream *s)
+{
+	uint32_t shift = buf_compact(&s->req);
+
+	if (!shift)
+		return;
+	s->req_out = sub_clamp(s->req_out, shift);
+	s->req_fwd = sub_clamp(s->req_fwd, shift);
+	if (s->txn) {
+		s->txn->req.next = sub_clamp(s->txn->req.next, shift);
+		s->txn->req.sol = sub_clamp(s->txn->req.sol, shift);
+	}
+}
+
+void stream_res_compact(struct stream *s)
+{
+	uint32_t shift = buf_compact(&s->res);
+
+	if (!shift)
+		return;
+	s->res_fwd = sub_clamp(s->res_fwd, shift);
+	if (s->txn) {
+		s->txn->rsp.next = sub_clamp(s->txn->rsp.next, shift);
+		s->txn->rsp.sol = sub_clamp(s->txn->rsp.sol, shift);
+	}
+}
+
+/*------------------------------------------------------------------------
+ * Socket I/O
+ */
+
+/* How many request bytes may be read now: while a request head is being
+ * collected, the last tune.maxrewrite bytes stay free for its rewrite. */
+static uint32_t req_read_limit(const struct stream *s)
+{
+	if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL) &&
+	    (!s->txn || s->txn->req.state <= HTTP_MSG_HDRS))
+		return s->req.size - (uint32_t)global.maxrewrite;
+	return s->req.size;
+}
+
+static void cli_recv(struct stream *s)
+{
+	struct buf *b = &s->req;
+
+	if (!stream_buf_alloc(s, b))
+		return;   /* retried when memory comes back (next event) */
+	if (b->end >= req_read_limit(s)) {
+		/* A request body larger than the buffer cannot be kept for a
+		 * retry: give up that possibility to make room. */
+		if ((s->flags & SF_REQ_KEPT) && s->req_out > b->start) {
+			s->flags &= ~SF_REQ_KEPT;
+			s->flags |= SF_NO_RETRY;
+			b->start = s->req_out;
+		}
+		stream_req_compact(s);
+		if (b->end >= req_read_limit(s))
+			return;
+	}
+	ssize_t n = conn_recv(&s->cli, b->area + b->end, req_read_limit(s) - b->end);
+	if (n > 0) {
+		b->end += (uint32_t)n;
+		s->t_cli_act = th_now_ms(s->th);
+		s->fe->fe_counters[s->th->tid].bytes_in += (uint64_t)n;
+		if (s->txn)
+			s->txn->bytes_in += (uint64_t)n;
+		if (s->flags & SF_TUNNEL)
+			s->req_fwd = b->end;
+		s->progress++;
+	} else if (n == 0) {
+		s->flags |= SF_CLI_SHUTR;
+		s->progress++;
+	} else if (n == -2) {
+		s->flags |= SF_CLI_ERR | SF_CLI_SHUTR;
+		s->progress++;
+	}
+}
+
+static void srv_recv(struct stream *s)
+{
+	struct buf *b = &s->res;
+
+	if (!s->sc || !conn_is_open(s->sc) || (s->flags & SF_SRV_SHUTR) || s->step != SS_ESTABLISHED)
+		return;
+	if (!stream_buf_alloc(s, b))
+		return;
+	uint32_t limit = b->size;
+	if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL) && s->txn && s->txn->rsp.state <= HTTP_MSG_HDRS)
+		limit -= (uint32_t)global.maxrewrite;
+	if (b->end >= limit) {
+		stream_res_compact(s);
+		if (b->end >= limit)
+			return;
+	}
+	ssize_t n = conn_recv(s->sc, b->area + b->end, limit - b->end);
+	if (n > 0) {
+		b->end += (uint32_t)n;
+		s->t_srv_act = th_now_ms(s->th);
+		s->flags |= SF_RES_STARTED;
+		if (s->flags & SF_TUNNEL)
+			s->res_fwd = b->end;
+		s->progress++;
+	} else if (n == 0) {
+		s->flags |= SF_SRV_SHUTR;
+		s->progress++;
+	} else if (n == -2) {
+		s->flags |= SF_SRV_ERR | SF_SRV_SHUTR;
+		s->progress++;
+	}
+}
+
+/* Sends response bytes [start, res_fwd) to the client. */
+static void cli_send(struct stream *s)
+{
+	struct buf *b = &s->res;
+
+	if (!b->area || s->res_fwd <= b->start || !conn_is_open(&s->cli) || (s->flags & SF_CLI_ERR))
+		return;
+	ssize_t n = conn_send(&s->cli, b->area + b->start, s->res_fwd - b->start);
+	if (n > 0) {
+		b->start += (uint32_t)n;
+		s->t_cli_act = th_now_ms(s->th);
+		s->fe->fe_counters[s->th->tid].bytes_out += (uint64_t)n;
+		if (s->be && s->be != s->fe)
+			s->be->be_counters[s->th->tid].bytes_out += (uint64_t)n;
+		if (s->txn)
+			s->txn->bytes_out += (uint64_t)n;
+		if (b->start == b->end)
+			stream_res_compact(s);
+		s->progress++;
+	} else if (n == -2) {
+		s->flags |= SF_CLI_ERR | SF_CLI_SHUTR;
+		stream_set_term(s, TERM_CLI_ABORT, PHASE_DATA);
+		s->progress++;
+	}
+}
+
+/* Sends request bytes [req_out, req_fwd) to the server. */
+static void srv_send(struct stream *s)
+{
+	struct buf *b = &s->req;
+
+	if (!s->sc || s->step != SS_ESTABLISHED || !b->area || s->req_fwd <= s->req_out ||
+	    (s->flags & (SF_SRV_ERR | SF_SRV_SHUTW)))
+		return;
+	ssize_t n = conn_send(s->sc, b->area + s->req_out, s->req_fwd - s->req_out);
+	if (n > 0) {
+		s->req_out += (uint32_t)n;
+		s->t_srv_act = th_now_ms(s->th);
+		if (!(s->flags & SF_REQ_KEPT))
+			b->start = s->req_out;
+		if (b->start == b->end)
+			stream_req_compact(s);
+		s->progress++;
+	} else if (n == -2) {
+		s->flags |= SF_SRV_ERR;
+		s->progress++;
+	}
+}
+
+/*------------------------------------------------------------------------
+ * Server connection end
+ */
+void stream_srv_close(struct stream *s, int reusable)
+{
+	struct conn *c = s->sc;
+
+	if (c) {
+		s->sc = NULL;
+		if (reusable && conn_is_open(c) && !(c->flags & (CO_FL_ERROR | CO_FL_RD_SHUT | CO_FL_WR_SHUT))) {
+			srv_add_idle(c->srv, s->th, c, s->be->c.reuse == HTTP_REUSE_NEVER);
+			c->last_stream = s;
+			s->last_conn = c;
+		} else {
+			srv_conn_free(s->th, c);
+		}
+	}
+	s->step = SS_NONE;
+	s->flags &= ~(SF_SRV_SHUTR | SF_SRV_SHUTW | SF_SRV_ERR | SF_RES_STARTED);
+	backend_release_slot(s);
+}
+
+void stream_close_after_send(struct stream *s)
+{
+	s->flags |= SF_CLOSING;
+	s->progress++;
+}
+
+/*------------------------------------------------------------------------
+ * Tunnels (TCP mode and upgraded HTTP): bytes both ways, shutdowns
+ * propagated once the pending bytes are out.
+ */
+static void tunnel_step(struct stream *s)
+{
+	if (!(s->flags & SF_TUNNEL))
+		return;
+	if (s->flags & SF_CLI_ERR) {
+		stream_set_term(s, TERM_CLI_ABORT, PHASE_DATA);
+		s->flags |= SF_KILL;
+		return;
+	}
+	if (s->flags & SF_SRV_ERR) {
+		if (s->step == SS_ESTABLISHED || !(s->flags & SF_HTTP)) {
+			stream_set_term(s, TERM_SRV_ABORT, PHASE_DATA);
+			s->flags |= SF_KILL;
+		}
+		return;
+	}
+	/* client finished sending: pass the half-close to the server */
+	if ((s->flags & SF_CLI_SHUTR) && s->step == SS_ESTABLISHED && s->req_out >= s->req.end &&
+	    !(s->flags & SF_SRV_SHUTW)) {
+		conn_shutw(s->sc);
+		s->flags |= SF_SRV_SHUTW;
+		s->progress++;
+	}
+	/* server finished sending: pass it to the client */
+	if ((s->flags & SF_SRV_SHUTR) && s->res.start >= s->res.end && !(s->flags & SF_CLI_SHUTW)) {
+		conn_shutw(&s->cli);
+		s->flags |= SF_CLI_SHUTW;
+		s->progress++;
+	}
+	if ((s->flags & SF_CLI_SHUTW) && (s->flags & (SF_SRV_SHUTW | SF_CLI_SHUTR)) == (SF_SRV_SHUTW | SF_CLI_SHUTR))
+		s->flags |= SF_KILL;
+	else if ((s->flags & SF_CLI_SHUTW) && (s->flags & SF_CLI_SHUTR))
+		s->flags |= SF_KILL;
+}
+
+/* After the last response byte of a closing connection: shut our side and
+ * drain what the client still sends, for a bounded time. */
+static void close_step(struct stream *s)
+{
+	if (!(s->flags & SF_CLOSING) || (s->flags & SF_LINGER))
+		return;
+	if (s->res.area && s->res.start < s->res.end)
+		return;   /* still sending */
+	if (s->flags & (SF_CLI_ERR | SF_CLI_SHUTR)) {
+		s->flags |= SF_KILL;
+		return;
+	}
+	conn_shutw(&s->cli);
+	s->flags |= SF_LINGER | SF_CLI_SHUTW;
+	s->exp_step = th_now_ms(s->th) + LINGER_MS;
+	s->progress++;
+}
+
+static void linger_drain(struct stream *s)
+{
+	char tmp[4096];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = conn_recv(&s->cli, tmp, sizeof(tmp));
+		if (n > 0)
+			continue;
+		if (n == -1)
+			return;
+		s->flags |= SF_KILL;   /* EOF or error: done */
+		return;
+	}
+}
+
+/*------------------------------------------------------------------------
+ * Timeouts
+ */
+static uint64_t deadline(uint64_t base, int ms)
+{
+	return ms ? base + (uint64_t)ms : 0;
+}
+
+static int cli_timeout_value(const struct stream *s)
+{
+	const struct proxy *px = s->fe;
+	if ((s->flags & (SF_CLI_SHUTR | SF_CLI_SHUTW)) && px->c.to[TO_CLIENT_FIN])
+		return px->c.to[TO_CLIENT_FIN];
+	return px->c.to[TO_CLIENT];
+}
+
+static int srv_timeout_value(const struct stream *s)
+{
+	const struct proxy *px = s->be ? s->be : s->fe;
+	if ((s->flags & (SF_SRV_SHUTR | SF_SRV_SHUTW)) && px->c.to[TO_SERVER_FIN])
+		return px->c.to[TO_SERVER_FIN];
+	return px->c.to[TO_SERVER];
+}
+
+/* Deadlines of the client and server sides for the current state; the
+ * step deadline (queue, connect, turn-around, linger) is set by the step. */
+static void compute_expiry(struct stream *s)
+{
+	struct http_txn *txn = s->txn;
+	int tunnel_to = s->be ? s->be->c.to[TO_TUNNEL] : 0;
+
+	s->exp_cli = s->exp_srv = 0;
+	if (s->flags & SF_LINGER)
+		return;
+
+	if (s->flags & SF_TUNNEL) {
+		int cto = cli_timeout_value(s), sto = srv_timeout_value(s);
+		if (tunnel_to && s->step == SS_ESTABLISHED)
+			cto = sto = tunnel_to;
+		s->exp_cli = deadline(s->t_cli_act, cto);
+		if (s->step == SS_ESTABLISHED)
+			s->exp_srv = deadline(s->t_srv_act, sto);
+		return;
+	}
+	if (!(s->flags & SF_HTTP))
+		return;
+
+	const struct proxy *fe = s->fe;
+	int res_pending = s->res.area && s->res_fwd > s->res.start;
+
+	if (!txn) {
+		/* waiting for a request: the first one on a connection under
+		 * http-request, the next ones under http-keep-alive */
+		int to;
+		uint64_t base;
+		if (!(s->flags & SF_NOT_FIRST)) {
+			to = fe->c.to[TO_HTTP_REQ] ? fe->c.to[TO_HTTP_REQ] : fe->c.to[TO_CLIENT];
+			base = s->t_accept;
+		} else {
+			to = fe->c.to[TO_HTTP_KA] ? fe->c.to[TO_HTTP_KA] :
+			     fe->c.to[TO_HTTP_REQ] ? fe->c.to[TO_HTTP_REQ] : fe->c.to[TO_CLIENT];
+			base = s->t_cli_act;
+		}
+		s->exp_cli = deadline(base, to);
+		return;
+	}
+	if (txn->req.state <= HTTP_MSG_HDRS) {
+		if (fe->c.to[TO_HTTP_REQ])
+			s->exp_cli = deadline(txn->t_start, fe->c.to[TO_HTTP_REQ]);
+		else
+			s->exp_cli = deadline(s->t_cli_act, cli_timeout_value(s));
+	} else if (res_pending || (txn->req.state == HTTP_MSG_BODY && !(s->flags & SF_CLI_SHUTR))) {
+		s->exp_cli = deadline(s->t_cli_act, cli_timeout_value(s));
+	}
+	if (s->step == SS_ESTABLISHED && !(s->flags & SF_LOCAL_RES) && txn->rsp.state != HTTP_MSG_DONE)
+		s->exp_srv = deadline(s->t_srv_act, srv_timeout_value(s));
+}
+
+static void check_timeouts(struct stream *s)
+{
+	uint64_t now = th_now_ms(s->th);
+
+	if (s->exp_step && now >= s->exp_step) {
+		s->exp_step = 0;
+		s->progress++;
+		if (s->flags & SF_LINGER) {
+			s->flags |= SF_KILL;
+			return;
+		}
+		switch (s->step) {
+		case SS_QUEUED:
+			backend_queue_expired(s);
+			break;
+		case SS_CONNECTING:
+			backend_conn_failed(s, 1);
+			break;
+		case SS_TURNAROUND:
+			s->step = SS_NONE;    /* try again */
+			break;
+		default:
+			break;
+		}
+	}
+	if (s->flags & SF_KILL)
+		return;
+	if (s->exp_cli && now >= s->exp_cli) {
+		s->exp_cli = 0;
+		s->progress++;
+		if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL)) {
+			http_cli_timeout(s);
+		} else {
+			stream_set_term(s, TERM_CLI_TO, PHASE_DATA);
+			s->flags |= SF_KILL;
+		}
+	}
+	if (s->flags & SF_KILL)
+		return;
+	if (s->exp_srv && now >= s->exp_srv) {
+		s->exp_srv = 0;
+		s->progress++;
+		if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL)) {
+			http_srv_timeout(s);
+		} else {
+			stream_set_term(s, TERM_SRV_TO, PHASE_DATA);
+			s->flags |= SF_KILL;
+		}
+	}
+}
+
+static void update_timer(struct stream *s)
+{
+	uint64_t next = 0;
+	uint64_t cand[3] = { s->exp_cli, s->exp_srv, s->exp_step };
+
+	for (int i = 0; i < 3; i++)
+		if (cand[i] && (!next || cand[i] < next))
+			next = cand[i];
+	if (!next) {
+		if (ev_is_active(&s->timer))
+			ev_timer_stop(s->th->loop, &s->timer);
+		s->timer_at = 0;
+		return;
+	}
+	/* Deadlines only move later on activity: an earlier armed timer just
+	 * fires, finds nothing expired and re-arms (libev "strategy 3"), which
+	 * saves touching the timer heap on every read and write. */
+	if (ev_is_active(&s->timer) && s->timer_at <= next)
+		return;
+	uint64_t now = th_now_ms(s->th);
+	double after = next > now ? (double)(next - now + 1) / 1000.0 : 0.001;
+	ev_timer_stop(s->th->loop, &s->timer);
+	ev_timer_set(&s->timer, after, 0.);
+	ev_timer_start(s->th->loop, &s->timer);
+	s->timer_at = next;
+}
+
+/*------------------------------------------------------------------------
+ * Socket interest
+ */
+static void update_io(struct stream *s)
+{
+	struct ev_loop *loop = s->th->loop;
+	int cev = 0, sev = 0;
+
+	if (conn_is_open(&s->cli) && !(s->flags & SF_CLI_ERR)) {
+		if (s->flags & SF_LINGER) {
+			cev = EV_READ;
+		} else {
+			if (!(s->flags & SF_CLI_SHUTR) && !(s->flags & SF_CLOSING) &&
+			    (!s->req.area || s->req.end < req_read_limit(s) || s->req.start > 0 ||
+			     ((s->flags & SF_REQ_KEPT) && s->req_out > s->req.start)))
+				cev |= EV_READ;
+			if (s->res.area && s->res_fwd > s->res.start)
+				cev |= EV_WRITE;
+		}
+		conn_want(&s->cli, loop, cev);
+	}
+	if (s->sc && conn_is_open(s->sc)) {
+		if (s->step == SS_CONNECTING) {
+			sev = EV_WRITE;
+		} else if (s->step == SS_ESTABLISHED) {
+			if (!(s->flags & (SF_SRV_SHUTR | SF_SRV_ERR)) &&
+			    (!s->res.area || s->res.end < s->res.size || s->res.start > 0))
+				sev |= EV_READ;
+			if (s->req.area && s->req_fwd > s->req_out && !(s->flags & SF_SRV_ERR))
+				sev |= EV_WRITE;
+		}
+		conn_want(s->sc, loop, sev);
+	}
+}
+
+/*------------------------------------------------------------------------
+ * Processing
+ */
+void stream_process(struct stream *s)
+{
+	for (int round = 0; round < 16; round++) {
+		unsigned before = s->progress;
+
+		check_timeouts(s);
+		if (s->flags & SF_KILL)
+			break;
+		if (s->flags & SF_LINGER) {
+			linger_drain(s);
+			break;
+		}
+		if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL)) {
+			http_req_step(s);
+			if (s->flags & SF_KILL)
+				break;
+		}
+		backend_step(s);
+		if (s->flags & SF_KILL)
+			break;
+		srv_send(s);
+		if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL)) {
+			http_res_step(s);
+			if (s->flags & SF_KILL)
+				break;
+		}
+		cli_send(s);
+		if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL)) {
+			http_end_step(s);
+			if (s->flags & SF_KILL)
+				break;
+		}
+		tunnel_step(s);
+		close_step(s);
+		if (s->flags & SF_KILL)
+			break;
+		if (s->progress == before)
+			break;
+	}
+	if (s->flags & SF_KILL) {
+		stream_free(s);
+		return;
+	}
+	compute_expiry(s);
+	update_io(s);
+	update_timer(s);
+}
+
+static void cli_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	struct stream *s = c->owner;
+
+	if (revents & EV_READ) {
+		if (s->flags & SF_LINGER)
+			linger_drain(s);
+		else
+			cli_recv(s);
+	}
+	if (revents & EV_WRITE)
+		cli_send(s);
+	stream_process(s);
+}
+
+static void srv_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	struct stream *s = c->owner;
+
+	if (s->step == SS_CONNECTING) {
+		if (revents & (EV_WRITE | EV_READ))
+			backend_connect_event(s);
+	} else {
+		if (revents & EV_READ)
+			srv_recv(s);
+		if (revents & EV_WRITE)
+			srv_send(s);
+	}
+	stream_process(s);
+}
+
+/* The server-side callback, for backend.c which creates the connections. */
+void stream_srv_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+void stream_srv_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	srv_io_cb(loop, w, revents);
+}
+
+static void stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct stream *s = w->data;
+
+	s->timer_at = 0;
+	stream_process(s);
+}
+
+void stream_wake(struct stream *s)
+{
+	ev_feed_event(s->th->loop, &s->timer, EV_CUSTOM);
+}
+
+/*------------------------------------------------------------------------
+ * Life cycle
+ */
+struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
+                          const struct sockaddr *from, socklen_t fromlen)
+{
+	struct stream *s = pool_alloc(&th->pool_stream);
+	struct proxy *fe = li->fe;
+	static uint32_t next_id;
+
+	if (!s) {
+		close(fd);
+		return NULL;
+	}
+	memset(s, 0, sizeof(*s));
+	s->th = th;
+	s->li = li;
+	s->fe = fe;
+	conn_init(&s->cli, fd, s, cli_io_cb, &xprt_raw);
+	ev_init(&s->timer, stream_timer_cb);
+	s->timer.data = s;
+	if (fromlen > sizeof(s->src))
+		fromlen = sizeof(s->src);
+	memcpy(&s->src, from, fromlen);
+	s->term[0] = s->term[1] = '-';
+	s->uniq_id = next_id++;
+	s->t_accept = s->t_cli_act = th_now_ms(th);
+	list_init(&s->queue_el);
+	list_append(&th->streams, &s->list);
+	th->nb_streams++;
+
+	struct px_counters *fc = &fe->fe_counters[th->tid];
+	fc->cum_conn++;
+	fc->cum_sess++;
+	fe->feconn++;
+	if (fe->feconn > fe->fe_max)
+		fe->fe_max = fe->feconn;
+
+	/* A TCP frontend handing its connections to an HTTP backend makes
+	 * them HTTP streams. */
+	if (fe->c.mode == PR_MODE_HTTP || (fe->defbe && fe->defbe->c.mode == PR_MODE_HTTP)) {
+		s->flags |= SF_HTTP;
+	} else {
+		struct proxy *be = backend_select(s);
+		if (!be) {
+			stream_set_term(s, TERM_PROXY, PHASE_REQ);
+			s->flags |= SF_KILL;
+		} else {
+			backend_attach(s, be);
+			s->flags |= SF_TUNNEL | SF_SRV_WANTED;
+		}
+	}
+	stream_process(s);
+	return s;
+}
+
+void stream_free(struct stream *s)
+{
+	struct thread_ctx *th = s->th;
+
+	backend_dequeue(s);
+	if (s->sc)
+		stream_srv_close(s, 0);
+	backend_release_slot(s);
+	if (s->last_conn) {
+		s->last_conn->last_stream = NULL;
+		s->last_conn = NULL;
+	}
+	if (s->txn)
+		log_txn(s);   /* a transaction cut short is logged too */
+	http_txn_free(s);
+	if (ev_is_active(&s->timer))
+		ev_timer_stop(th->loop, &s->timer);
+	ev_clear_pending(th->loop, &s->timer);
+	conn_close(&s->cli, th->loop);
+	stream_buf_release(s, &s->req);
+	stream_buf_release(s, &s->res);
+	if (s->be && (s->flags & SF_BE_ASSIGNED))
+		s->be->beconn--;
+	s->fe->feconn--;
+	list_del_init(&s->list);
+	th->nb_streams--;
+	listener_release(s->li, th);
+	pool_free(&th->pool_stream, s);
+}
+
+void streams_close_idle(struct thread_ctx *th)
+{
+	struct stream *s, *tmp;
+
+	list_for_each_safe(s, tmp, &th->streams, list) {
+		if ((s->flags & SF_HTTP) && !s->txn && !(s->flags & SF_TUNNEL)) {
+			s->flags |= SF_KILL;
+			stream_process(s);
+		}
+	}
+}
