@@ -129,9 +129,9 @@ static int parse_bind(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args,
 				cfg_alert(ctx, "'bind %s' : unknown keyword '%s'%s%s%s", args[0], args[i],
 				          hint ? "; did you mean '" : "", hint ? hint : "", hint ? "' maybe ?" : "");
 			}
+			/* its arguments are unknown too: one error per line is clearer */
 			ret = -1;
-			i++;
-			continue;
+			break;
 		}
 		if (k->nargs && i + k->nargs >= nargs) {
 			cfg_alert(ctx, "'bind %s' : '%s' expects %d argument%s", args[0], k->name, k->nargs,

@@ -136,6 +136,10 @@ int cfg_post_parse(void)
 					err |= check_backend_use(px, be, "as its default backend");
 				}
 			}
+			else if (px->cap & PR_CAP_BE) {
+				/* a listen section is its own default backend */
+				px->defbe = px;
+			}
 			struct switching_rule *r;
 			list_for_each(r, &px->switching_rules, list) {
 				r->be = proxy_find(r->be_name, PR_CAP_BE);

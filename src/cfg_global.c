@@ -34,8 +34,6 @@ static const struct cfg_kw global_kws[] = {
 	{ "tune.maxrewrite", CFG_SEC_GLOBAL, 1, 1, parse_maxrewrite, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0, "<size>" },
 	{ "tune.http.maxhdr", CFG_SEC_GLOBAL, 1, 1, NULL, SLOT_INT, G(max_http_hdr), 1, 32767, 0, "<number>" },
 	{ "tune.maxaccept", CFG_SEC_GLOBAL, 1, 1, NULL, SLOT_INT, G(maxaccept), -1, 1 << 20, 0, "<number>" },
-	{ "tune.idle-pool.shared", CFG_SEC_GLOBAL, 1, 1, NULL, SLOT_IGNORED, TGT_GLOBAL, 0, 0, 0, 0,
-	  "idle connections are per thread" },
 	{ NULL }
 };
 

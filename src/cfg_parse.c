@@ -357,9 +357,10 @@ static int kw_matches(const char *name, char **argv, int argc)
 	return 1;
 }
 
-/* Finds the keyword row for a statement, preferring the longest name and
- * rows allowed in section <sec> (the same word may be owned by different
- * rows in different sections, e.g. global and proxy "maxconn"). */
+/* Finds the keyword row for a statement: the longest name wins, then among
+ * equally long names the row allowed in section <sec> (the same word may
+ * be owned by different rows in different sections, e.g. global and proxy
+ * "maxconn"). */
 static const struct cfg_kw *kw_lookup(char **argv, int argc, unsigned sec)
 {
 	const struct cfg_kw *best = NULL;
@@ -373,7 +374,7 @@ static const struct cfg_kw *kw_lookup(char **argv, int argc, unsigned sec)
 			int best_fits = best && (best->sections & sec) != 0;
 			if (!kw_matches(kw->name, argv, argc))
 				continue;
-			if ((fits && !best_fits) || (fits == best_fits && w > best_words)) {
+			if (w > best_words || (w == best_words && fits && !best_fits)) {
 				best = kw;
 				best_words = w;
 			}

@@ -29,48 +29,9 @@ static int parse_mode(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args,
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	enum px_timeout to;
-	unsigned cap;   /* PR_CAP_FE / PR_CAP_BE */
-} timeouts[] = {
-	{ "client",          TO_CLIENT,     PR_CAP_FE },
-	{ "server",          TO_SERVER,     PR_CAP_BE },
-	{ "connect",         TO_CONNECT,    PR_CAP_BE },
-	{ "check",           TO_CHECK,      PR_CAP_BE },
-	{ "queue",           TO_QUEUE,      PR_CAP_BE },
-	{ "http-keep-alive", TO_HTTP_KA,    PR_CAP_FE | PR_CAP_BE },
-	{ "http-request",    TO_HTTP_REQ,   PR_CAP_FE | PR_CAP_BE },
-	{ "tunnel",          TO_TUNNEL,     PR_CAP_BE },
-	{ "tarpit",          TO_TARPIT,     PR_CAP_FE | PR_CAP_BE },
-	{ "client-fin",      TO_CLIENT_FIN, PR_CAP_FE },
-	{ "server-fin",      TO_SERVER_FIN, PR_CAP_BE },
-};
-
-static int parse_timeout(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
+/* Only reached for a timeout name no row matched. */
+static int parse_timeout_unknown(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
-	static char kwname[64];  /* ctx->kw outlives this call */
-
-	for (size_t i = 0; i < ARRAY_SIZE(timeouts); i++) {
-		if (strcmp(args[0], timeouts[i].name) != 0)
-			continue;
-		snprintf(kwname, sizeof(kwname), "timeout %s", timeouts[i].name);
-		ctx->kw = kwname;
-		if (nargs != 2) {
-			cfg_alert(ctx, "'timeout %s' expects exactly one argument: <time>", args[0]);
-			return -1;
-		}
-		int ms;
-		if (cfg_time_arg(ctx, args[1], 1, &ms) < 0)
-			return -1;
-		if (!(ctx->px->cap & PR_CAP_DEF) && !(ctx->px->cap & timeouts[i].cap)) {
-			cfg_warn(ctx, "'timeout %s' ignored because %s '%s' has no %s capability.", args[0],
-			         ctx->sec_name, ctx->px->id, timeouts[i].cap & PR_CAP_FE ? "frontend" : "backend");
-			return 0;
-		}
-		ctx->px->c.to[timeouts[i].to] = ms;
-		return 0;
-	}
 	cfg_alert(ctx, "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', "
 	          "'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '%s')", args[0]);
 	return -1;
@@ -266,7 +227,18 @@ static int parse_balance(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **ar
 static const struct cfg_kw proxy_kws[] = {
 	{ "mode", CFG_SEC_PX, 1, 1, parse_mode, SLOT_NONE, PX(mode), 0, 0, 0, "'http' or 'tcp'" },
 	{ "maxconn", CFG_SEC_FE, 1, 1, NULL, SLOT_INT, PX(maxconn), 0, 1000000, 0, "<number>" },
-	{ "timeout", CFG_SEC_PX, 2, 2, parse_timeout, SLOT_NONE, PX(to), 0, 0, 0, "<name> <time>" },
+	{ "timeout", CFG_SEC_PX, 1, -1, parse_timeout_unknown, SLOT_NONE, PX(to), 0, 0, 0, "<name> <time>" },
+	{ "timeout client", CFG_SEC_FE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CLIENT]), 0, 0, 0, "<time>" },
+	{ "timeout client-fin", CFG_SEC_FE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CLIENT_FIN]), 0, 0, 0, "<time>" },
+	{ "timeout http-request", CFG_SEC_PX, 1, 1, NULL, SLOT_TIME, PX(to[TO_HTTP_REQ]), 0, 0, 0, "<time>" },
+	{ "timeout http-keep-alive", CFG_SEC_PX, 1, 1, NULL, SLOT_TIME, PX(to[TO_HTTP_KA]), 0, 0, 0, "<time>" },
+	{ "timeout tarpit", CFG_SEC_PX, 1, 1, NULL, SLOT_TIME, PX(to[TO_TARPIT]), 0, 0, 0, "<time>" },
+	{ "timeout server", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_SERVER]), 0, 0, 0, "<time>" },
+	{ "timeout server-fin", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_SERVER_FIN]), 0, 0, 0, "<time>" },
+	{ "timeout connect", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CONNECT]), 0, 0, 0, "<time>" },
+	{ "timeout queue", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_QUEUE]), 0, 0, 0, "<time>" },
+	{ "timeout tunnel", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_TUNNEL]), 0, 0, 0, "<time>" },
+	{ "timeout check", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CHECK]), 0, 0, 0, "<time>" },
 	{ "retries", CFG_SEC_BE, 1, 1, NULL, SLOT_INT, PX(retries), 0, 1000, 0, "<number>" },
 	{ "http-reuse", CFG_SEC_BE, 1, 1, parse_http_reuse, SLOT_NONE, PX(reuse), 0, 0, 0,
 	  "'never', 'safe', 'aggressive' or 'always'" },

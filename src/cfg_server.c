@@ -135,9 +135,9 @@ static int parse_srv_options(struct cfg_ctx *ctx, const char *what, struct srv_c
 				cfg_alert(ctx, "%s : unknown keyword '%s'%s%s%s", what, args[i],
 				          hint ? "; did you mean '" : "", hint ? hint : "", hint ? "' maybe ?" : "");
 			}
+			/* its arguments are unknown too: one error per line is clearer */
 			ret = -1;
-			i++;
-			continue;
+			break;
 		}
 		if (!srv && !(k->flags & SRV_KW_DEFAULT_OK)) {
 			cfg_alert(ctx, "%s : '%s' is not allowed on default-server lines", what, k->name);

@@ -444,8 +444,12 @@ void http_req_step(struct stream *s)
 			return;
 		}
 		analyse_request(s);
-		return;
-
+		if (m->state != HTTP_MSG_BODY || (s->flags & (SF_LOCAL_RES | SF_KILL)))
+			return;
+		/* Parse the body bytes that came with the head before anything
+		 * goes to the server: a framing error there is refused before the
+		 * request is forwarded at all. */
+		/* fall through */
 	case HTTP_MSG_BODY: {
 		uint32_t before = m->next;
 		r = http_msg_parse(m, b->end, HTTP_METH_OTHER);

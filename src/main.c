@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <proxyd/cfg.h>
+#include <proxyd/cfg_bind.h>
 #include <proxyd/cfg_lex.h>
+#include <proxyd/cfg_server.h>
+#include <proxyd/lb.h>
+#include <proxyd/rules.h>
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
 #include <proxyd/listener.h>
@@ -28,8 +32,34 @@ static void usage(FILE *out)
 	        "  -q             quiet: no notices nor warnings\n"
 	        "  -L <name>      local peer name (accepted, unused)\n"
 	        "  -v, -vv        version; -vv adds build options and library versions\n"
+	        "  --list-keywords  every configuration keyword this build knows\n"
 	        "  -h             this help\n",
 	        proxyd_version);
+}
+
+/* Every keyword the registered tables know, one per line, prefixed by its
+ * kind: the documentation test checks each one is in proxyd.cfg.5. */
+static void list_keywords(void)
+{
+	struct reg_node *n;
+
+	registry_for_each(n, cfg_keywords)
+		for (const struct cfg_kw *kw = n->table; kw->name; kw++)
+			printf("keyword %s\n", kw->name);
+	registry_for_each(n, cfg_options)
+		for (const struct cfg_opt *o = n->table; o->name; o++)
+			printf("option %s\n", o->name);
+	registry_for_each(n, srv_kws)
+		for (const struct srv_kw *k = n->table; k->name; k++)
+			printf("server %s\n", k->name);
+	registry_for_each(n, bind_kws)
+		for (const struct bind_kw *k = n->table; k->name; k++)
+			printf("bind %s\n", k->name);
+	registry_for_each(n, act_kws)
+		for (const struct act_kw *k = n->table; k->name; k++)
+			printf("action %s\n", k->name);
+	registry_for_each(n, lb_algos)
+		printf("balance %s\n", ((const struct lb_algo *)n->table)->name);
 }
 
 static int check_condition(const char *expr)
@@ -102,6 +132,10 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "-vv") == 0) {
 			version_print(a[2] == 'v');
+			free(files);
+			return 0;
+		} else if (strcmp(a, "--list-keywords") == 0) {
+			list_keywords();
 			free(files);
 			return 0;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
