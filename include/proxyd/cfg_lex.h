@@ -78,4 +78,15 @@ void cfg_reader_close(struct cfg_reader *r);
  * 0 (false) or -1 on a syntax error with a reason in <err>. */
 int cfg_eval_cond(char *const *args, int nargs, char *err, size_t errlen);
 
+/* Same on a condition already written as one string. On error, *errpos (if
+ * not NULL) is the offset in <expr> of the character the message is about,
+ * for "at position N" and a caret under the line. */
+int cfg_eval_cond_expr(const char *expr, char *err, size_t errlen, size_t *errpos);
+
+/* "proxyd -cc TEXT": splits TEXT as HAProxy's -cc does ('#' is not a
+ * comment there), evaluates it and returns 1 (exit 0), 0 (exit 1) or -1
+ * (exit 2) with the complete message in <err>, to print with
+ * ha_alert("config : %s", err). */
+int cfg_eval_cond_text(const char *text, char *err, size_t errlen);
+
 #endif
