@@ -60,16 +60,18 @@ struct cfg_reader {
 	int cond_line[CFG_MAX_NESTING];            /* line of the opening .if */
 };
 
-/* Opens a file. Returns 0, or -1 after reporting the error with ha_alert(). */
+/* Opens a file. Returns 0, or -1 after reporting the error with ha_alert().
+ * <path> must outlive the reader (messages and .FILE point to it). */
 int cfg_reader_open(struct cfg_reader *r, const char *path);
 /* Reads statements from a NUL-terminated string, named <name> in messages. */
 void cfg_reader_open_mem(struct cfg_reader *r, const char *name, const char *text);
 
 /* Advances to the next statement that applies. Returns 1 with r->words set,
  * 0 at end of input, -1 after reporting an error on the current line with
- * "parsing [file:line] : ..." (the caller counts it and calls again).
- * At end of input an unclosed .if is reported as an error (returns -1 once,
- * then 0). */
+ * "config : parsing [file:line]: ..." as HAProxy words it (already counted
+ * in r->errors; the caller calls again). At end of input an unclosed .if
+ * is reported as an error (returns -1 once, then 0). After an .alert,
+ * r->fatal is set and the reader returns -1 once, then 0. */
 int cfg_reader_next(struct cfg_reader *r);
 void cfg_reader_close(struct cfg_reader *r);
 
