@@ -60,16 +60,18 @@ struct cfg_reader {
 	int cond_line[CFG_MAX_NESTING];            /* line of the opening .if */
 };
 
-/* Opens a file. Returns 0, or -1 after reporting the error with ha_alert(). */
+/* Opens a file. Returns 0, or -1 after reporting the error with ha_alert().
+ * <path> must outlive the reader (messages and .FILE point to it). */
 int cfg_reader_open(struct cfg_reader *r, const char *path);
 /* Reads statements from a NUL-terminated string, named <name> in messages. */
 void cfg_reader_open_mem(struct cfg_reader *r, const char *name, const char *text);
 
 /* Advances to the next statement that applies. Returns 1 with r->words set,
  * 0 at end of input, -1 after reporting an error on the current line with
- * "parsing [file:line] : ..." (the caller counts it and calls again).
- * At end of input an unclosed .if is reported as an error (returns -1 once,
- * then 0). */
+ * "config : parsing [file:line]: ..." as HAProxy words it (already counted
+ * in r->errors; the caller calls again). At end of input an unclosed .if
+ * is reported as an error (returns -1 once, then 0). After an .alert,
+ * r->fatal is set and the reader returns -1 once, then 0. */
 int cfg_reader_next(struct cfg_reader *r);
 void cfg_reader_close(struct cfg_reader *r);
 
@@ -77,5 +79,16 @@ void cfg_reader_close(struct cfg_reader *r);
  * args[0..nargs) are joined with spaces and parsed. Returns 1 (true),
  * 0 (false) or -1 on a syntax error with a reason in <err>. */
 int cfg_eval_cond(char *const *args, int nargs, char *err, size_t errlen);
+
+/* Same on a condition already written as one string. On error, *errpos (if
+ * not NULL) is the offset in <expr> of the character the message is about,
+ * for "at position N" and a caret under the line. */
+int cfg_eval_cond_expr(const char *expr, char *err, size_t errlen, size_t *errpos);
+
+/* "proxyd -cc TEXT": splits TEXT as HAProxy's -cc does ('#' is not a
+ * comment there), evaluates it and returns 1 (exit 0), 0 (exit 1) or -1
+ * (exit 2) with the complete message in <err>, to print with
+ * ha_alert("config : %s", err). */
+int cfg_eval_cond_text(const char *text, char *err, size_t errlen);
 
 #endif
