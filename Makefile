@@ -46,7 +46,8 @@ DESTDIR    ?=
 all: proxyd
 
 proxyd: $(OBJS) $(LLHTTP_OBJS)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+	@$(if $(Q),echo "  LD      $@")
 
 $(BUILDDIR)/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -60,8 +61,9 @@ $(BUILDDIR)/llhttp/%.o: $(LLHTTP_DIR)/%.c
 
 $(BUILDDIR)/unit/%: tests/unit/%.c $(LIB_OBJS) $(LLHTTP_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(CMOCKA_CFLAGS) -MMD -MP -o $@ $< $(LIB_OBJS) $(LLHTTP_OBJS) \
+	$(Q)$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(CMOCKA_CFLAGS) -MMD -MP -o $@ $< $(LIB_OBJS) $(LLHTTP_OBJS) \
 		$(LDFLAGS_ALL) $(CMOCKA_LIBS) $(DEP_LIBS)
+	@$(if $(Q),echo "  CCLD    $@")
 
 unit-bins: $(UNIT_BINS)
 

@@ -591,7 +591,8 @@ static int parse_reader(struct parse_state *st, struct cfg_reader *r)
 				sk = &sections[i];
 		if (sk) {
 			start_section(st, sk, argv, argc);
-			r->src.section = sk->name;
+			/* .SECTION expands to the proxy's name, as in HAProxy */
+			r->src.section = ctx->px && ctx->px->id[0] ? ctx->px->id : sk->name;
 			continue;
 		}
 		int foreign = 0;

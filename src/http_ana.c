@@ -35,7 +35,8 @@
 static struct http_txn *txn_new(struct stream *s)
 {
 	struct http_txn *txn = pool_alloc(&s->th->pool_txn);
-	uint16_t max = (uint16_t)global.max_http_hdr;
+	/* HAProxy accepts tune.http.maxhdr - 1 header lines: match it */
+	uint16_t max = (uint16_t)(global.max_http_hdr > 1 ? global.max_http_hdr - 1 : 1);
 
 	if (!txn)
 		return NULL;
@@ -237,7 +238,8 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	}
 	struct http_txn *txn = s->txn;
 	/* Too late for a reply once response bytes went out: just cut. */
-	if (txn->bytes_out || txn->rsp.state >= HTTP_MSG_BODY) {
+	if (txn->bytes_out || txn->rsp.state == HTTP_MSG_BODY || txn->rsp.state == HTTP_MSG_DONE ||
+	    txn->rsp.state == HTTP_MSG_TUNNEL) {
 		s->flags |= SF_KILL;
 		return;
 	}

@@ -64,26 +64,14 @@ static void list_keywords(void)
 
 static int check_condition(const char *expr)
 {
-	struct cfg_line line = { 0 };
-	struct cfg_src src = { "command line", 1, NULL };
 	char err[512];
-	int n = cfg_split_line(&line, expr, &src, err, sizeof(err));
-	int rc;
+	int rc = cfg_eval_cond_text(expr, err, sizeof(err));
 
-	if (n < 0) {
-		ha_alert("config : Failed to evaluate condition: %s", err);
-		rc = 2;
-	} else {
-		rc = cfg_eval_cond(line.argv, n, err, sizeof(err));
-		if (rc < 0) {
-			ha_alert("config : Failed to evaluate condition: %s", err);
-			rc = 2;
-		} else {
-			rc = rc ? 0 : 1;
-		}
+	if (rc < 0) {
+		ha_alert("config : %s", err);
+		return 2;
 	}
-	cfg_line_free(&line);
-	return rc;
+	return rc ? 0 : 1;
 }
 
 int main(int argc, char **argv)
