@@ -81,13 +81,13 @@ static int on_header_field_complete(llhttp_t *p)
 	struct http_hdr *h = &m->hdrs[m->nb_hdrs - 1];
 	const char *n = m->area + h->n;
 
-	/* llhttp tolerates "Name : value"; the space would make another
-	 * parser read a different header name. */
-	for (uint32_t i = 0; i < h->nlen; i++)
-		if (n[i] == ' ' || n[i] == '\t')
-			return refuse(m, "whitespace in header name");
+	/* llhttp tolerates "Name : value" (its token scan stops at the first
+	 * blank, so only a trailing one can get here); the blank would make
+	 * another parser read a different header name. */
 	if (!h->nlen)
 		return refuse(m, "empty header name");
+	if (n[h->nlen - 1] == ' ' || n[h->nlen - 1] == '\t')
+		return refuse(m, "whitespace in header name");
 	return 0;
 }
 
@@ -125,11 +125,11 @@ static int on_header_value_complete(llhttp_t *p)
 		h->v = h->n + h->nlen;
 		h->vlen = 0;
 	}
+	/* CR, LF and NUL never get here: llhttp refuses them in values, and a
+	 * folded continuation line shows up as a second, non-contiguous piece
+	 * (see on_header_value). */
 	while (h->vlen && (v[h->vlen - 1] == ' ' || v[h->vlen - 1] == '\t'))
 		h->vlen--;
-	for (uint32_t i = 0; i < h->vlen; i++)
-		if (v[i] == '\r' || v[i] == '\n' || v[i] == 0)
-			return refuse(m, "forbidden character in header value");
 	m->cur = CUR_NONE;
 
 	switch (h->nlen) {

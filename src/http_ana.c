@@ -141,13 +141,14 @@ static int build_req_head(struct stream *s, struct out *o)
 	const struct proxy *fwd_px = (s->be->c.options & PR_O_FWDFOR) ? s->be :
 	                             (s->fe->c.options & PR_O_FWDFOR) ? s->fe : NULL;
 	int upgrade = (s->flags & SF_UPGRADE_REQ) != 0;
-	char ver[16];
 
 	out_add(o, m->area + m->sl[0], m->sl_len[0]);
 	out_add(o, " ", 1);
 	out_add(o, m->area + m->sl[1], m->sl_len[1]);
-	snprintf(ver, sizeof(ver), " HTTP/1.%d\r\n", (m->flags & HMF_VER_11) ? 1 : 0);
-	out_str(o, ver);
+	if (m->flags & HMF_VER_11)
+		out_add(o, " HTTP/1.1\r\n", 11);
+	else
+		out_add(o, " HTTP/1.0\r\n", 11);
 
 	for (int i = 0; i < m->nb_hdrs; i++) {
 		const struct http_hdr *h = &m->hdrs[i];
@@ -182,10 +183,13 @@ static int build_res_head(struct stream *s, struct out *o, int status)
 	struct http_txn *txn = s->txn;
 	struct http_msg *m = &txn->rsp;
 	int upgrade = status == 101;
-	char line[64];
+	char line[16] = "HTTP/1.1 000 ";
 
-	snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
-	out_str(o, line);
+	/* the status is three digits: llhttp guarantees 100..999 */
+	line[9] = (char)('0' + status / 100 % 10);
+	line[10] = (char)('0' + status / 10 % 10);
+	line[11] = (char)('0' + status % 10);
+	out_add(o, line, 13);
 	if (m->sl_len[2])
 		out_add(o, m->area + m->sl[2], m->sl_len[2]);
 	else
@@ -254,6 +258,17 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	if (!stream_buf_alloc(s, b)) {
 		s->flags |= SF_KILL;
 		return;
+	}
+	/* A request answered right after its head may well be complete
+	 * already (no body, or all of it received): then the connection can
+	 * stay open for the next one. */
+	struct http_msg *rq = &txn->req;
+	if ((rq->state == HTTP_MSG_HDRS_DONE || rq->state == HTTP_MSG_BODY) && s->req.area) {
+		enum http_parse_res pr = http_msg_parse(rq, s->req.end, HTTP_METH_OTHER);
+		if (pr == HTTP_PARSE_DONE)
+			rq->state = HTTP_MSG_DONE;
+		else if (pr == HTTP_PARSE_ERROR)
+			force_close = 1;
 	}
 	int close = force_close || close_after(r->status) || txn->req.state != HTTP_MSG_DONE ||
 	            (s->flags & (SF_CLI_CLOSE | SF_CLI_SHUTR)) || r->raw;
@@ -708,8 +723,14 @@ void http_end_step(struct stream *s)
 		return;
 	if (txn->rsp.state != HTTP_MSG_DONE)
 		return;
-	if (res->area && res->start < res->end)
+	if (res->area && res->start < s->res_fwd)
 		return;   /* response not fully sent yet */
+	if (res->area && res->end > s->res_fwd) {
+		/* bytes after the end of the response: never forwarded, and the
+		 * server connection that sent them is not clean */
+		s->flags |= SF_SRV_CLOSE;
+		res->end = s->res_fwd;
+	}
 	if (!(s->flags & SF_LOCAL_RES) && txn->req.state != HTTP_MSG_DONE) {
 		/* the server answered before the whole request arrived: the rest
 		 * of it cannot be told apart from a next request */
