@@ -159,8 +159,12 @@ def run_unit(args, env):
 def run_e2e_module(path, args, env):
     """Run one unittest module in a child process; returns its outcomes."""
     name = os.path.splitext(os.path.basename(path))[0]
-    fd, result_file = tempfile.mkstemp(prefix="proxyd-e2e-%s-" % name, suffix=".jsonl")
-    os.close(fd)
+    # each module gets its own TMPDIR, removed afterwards even if the
+    # module had to be killed
+    moddir = tempfile.mkdtemp(prefix="proxyd-%s-" % name)
+    result_file = os.path.join(moddir, "results.jsonl")
+    open(result_file, "w").close()
+    env = dict(env, TMPDIR=moddir)
     try:
         cmd = [sys.executable, os.path.abspath(__file__), "--run-module", path,
                "--result-file", result_file]
@@ -168,6 +172,7 @@ def run_e2e_module(path, args, env):
             cmd += ["-k", args.k]
         rc, text, dur = run_bounded(cmd, args.timeout, env=env, cwd=ROOT)
         outcomes = []
+        running = None
         with open(result_file) as f:
             for line in f:
                 line = line.strip()
@@ -177,14 +182,19 @@ def run_e2e_module(path, args, env):
                     rec = json.loads(line)
                 except ValueError:
                     continue
+                if rec.get("event") == "start":
+                    running = rec["id"]
+                    continue
+                running = None
                 outcomes.append(Outcome("e2e", rec["id"], rec["status"],
                                         rec.get("detail", ""), rec.get("duration", 0)))
         failed_any = any(o.status == "fail" for o in outcomes)
         if rc is None:
-            outcomes.append(Outcome("e2e", name, "fail",
-                                    "module timed out after %ds (%d test(s) had finished)"
-                                    "\n--- output ---\n%s"
-                                    % (args.timeout, len(outcomes), tail(text))))
+            outcomes.append(Outcome("e2e", running or name, "fail",
+                                    "module %s timed out after %ds while running %s "
+                                    "(%d test(s) had finished)\n--- output ---\n%s"
+                                    % (name, args.timeout, running or "?", len(outcomes),
+                                       tail(text))))
         elif rc != 0 and not failed_any:
             outcomes.append(Outcome("e2e", name, "fail",
                                     "module exited with status %d\n--- output ---\n%s"
@@ -198,11 +208,17 @@ def run_e2e_module(path, args, env):
         p = sum(o.status == "pass" for o in outcomes)
         f = sum(o.status == "fail" for o in outcomes)
         s = sum(o.status == "skip" for o in outcomes)
-        report_progress("e2e  %-30s %d passed, %d failed, %d skipped (%.1fs)"
-                        % (name, p, f, s, dur))
+        if outcomes or not args.k:
+            lines = ["e2e  %-30s %d passed, %d failed, %d skipped (%.1fs)"
+                     % (name, p, f, s, dur)]
+            if args.verbose:
+                tags = {"pass": "ok", "fail": "FAIL", "skip": "skip"}
+                lines += ["     %-4s %s (%.1fs)" % (tags[o.status], o.name, o.duration)
+                          for o in outcomes]
+            report_progress("\n".join(lines))
         return outcomes
     finally:
-        os.unlink(result_file)
+        shutil.rmtree(moddir, ignore_errors=True)
 
 
 def run_e2e(args, env):
@@ -232,13 +248,12 @@ class JsonLinesResult(unittest.TestResult):
                "duration": round(time.monotonic() - self.started.get(test.id(), time.monotonic()), 3)}
         self.out.write(json.dumps(rec) + "\n")
         self.out.flush()
-        tag = {"pass": "ok", "fail": "FAIL", "skip": "skipped"}[status]
-        sys.stderr.write("%s ... %s (%.1fs)\n" % (test.id(), tag, rec["duration"]))
-        sys.stderr.flush()
 
     def startTest(self, test):
         super().startTest(test)
         self.started[test.id()] = time.monotonic()
+        self.out.write(json.dumps({"id": test.id(), "event": "start"}) + "\n")
+        self.out.flush()
 
     def addSuccess(self, test):
         super().addSuccess(test)
@@ -363,6 +378,8 @@ def main(argv=None):
                     help="overall timeout of one e2e module, seconds (default 600)")
     ap.add_argument("--unit-timeout", type=float, default=120,
                     help="timeout of one unit binary, seconds (default 120)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="list every e2e test with its result and duration")
     ap.add_argument("--skip-slow", action="store_true",
                     help="skip tests marked slow (sets PROXYD_SKIP_SLOW=1)")
     ap.add_argument("--run-module", help=argparse.SUPPRESS)
