@@ -156,9 +156,29 @@ def run_unit(args, env):
 # End-to-end suites
 # --------------------------------------------------------------------------
 
-def run_e2e_module(path, args, env):
+def ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def port_slices(n):
+    """n disjoint port ranges outside the ephemeral range, one per module,
+    so that parallel modules never pick the same listening port."""
+    lo, hi = ephemeral_range()
+    start, end = (10000, lo - 1) if lo > 12000 else (hi + 1, 65535)
+    size = (end - start + 1) // max(1, n)
+    return ["%d-%d" % (start + i * size, start + (i + 1) * size - 1) for i in range(n)]
+
+
+def run_e2e_module(path, args, env, port_range=None):
     """Run one unittest module in a child process; returns its outcomes."""
     name = os.path.splitext(os.path.basename(path))[0]
+    if port_range:
+        env = dict(env, PROXYD_PORT_RANGE=port_range)
     # each module gets its own TMPDIR, removed afterwards even if the
     # module had to be killed
     moddir = tempfile.mkdtemp(prefix="proxyd-%s-" % name)
@@ -227,7 +247,8 @@ def run_e2e(args, env):
     if not modules:
         return outcomes
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-        futures = [ex.submit(run_e2e_module, m, args, env) for m in modules]
+        slices = port_slices(len(modules))
+        futures = [ex.submit(run_e2e_module, m, args, env, r) for m, r in zip(modules, slices)]
         for fut in futures:
             outcomes.extend(fut.result())
     return outcomes

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -67,12 +68,52 @@ def slow(func):
 # Addresses and ports
 # --------------------------------------------------------------------------
 
+_given_ports = set()
+_port_rng = random.Random(os.getpid() ^ int(time.time() * 1000))
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _port_range():
+    """Where free_port() picks: $PROXYD_PORT_RANGE ("LO-HI", set by the
+    runner to a slice of its own for each module running in parallel),
+    else every port below the kernel's ephemeral range."""
+    env = os.environ.get("PROXYD_PORT_RANGE")
+    if env:
+        lo, hi = (int(x) for x in env.split("-"))
+        return lo, hi
+    lo, hi = _ephemeral_range()
+    return (10000, lo - 1) if lo > 12000 else (hi + 1, 65535)
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port that was free a moment ago on `host`."""
+    """A TCP port that was free a moment ago on `host`. Chosen outside the
+    kernel's ephemeral range, so that no origin (bound to port 0) or client
+    connection can take it before the proxy binds it; never the same twice
+    in one process; in a range of its own per module when the runner runs
+    modules in parallel (HAProxy binds with SO_REUSEPORT: two proxies on
+    one port would share its connections)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    candidates = _port_range()
+    for _ in range(500):
+        port = _port_rng.randint(*candidates)
+        if port in _given_ports:
+            continue
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _given_ports.add(port)
+        return port
+    raise RuntimeError("no free port found in %d-%d" % candidates)
 
 
 def listening_socket(host="127.0.0.1", port=0, backlog=128):
@@ -113,17 +154,71 @@ def connect(addr, timeout=None):
 def wait_accepting(addr, deadline, alive=lambda: True):
     """Poll until `addr` accepts a connection; False on deadline or when
     alive() turns false."""
-    while time.monotonic() < deadline:
+    while True:
         if not alive():
             return False
         try:
             s = connect(addr, timeout=0.5)
         except OSError:
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.02)
             continue
         s.close()
         return True
-    return False
+
+
+def _listening_inodes(addr):
+    """Inodes of the listening TCP sockets on port addr[1], from /proc/net."""
+    inodes = set()
+    host, port = addr
+    table = "/proc/net/tcp6" if ":" in host else "/proc/net/tcp"
+    try:
+        with open(table) as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                local, state, inode = parts[1], parts[3], parts[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    inodes.add(inode)
+    except OSError:
+        pass
+    return inodes
+
+
+def _socket_inodes_of(pid):
+    out = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return out
+    for fd in fds:
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(link[8:-1])
+    return out
+
+
+def wait_listening(pid, addr, deadline, alive=lambda: True):
+    """Poll until process `pid` itself holds a listening socket on addr
+    (no connection is made, so nothing is consumed or counted; a socket
+    of another process on the same port does not count). Unix sockets are
+    probed by connecting (their name in /proc/net/unix may be a temporary
+    one that the proxy renamed)."""
+    if isinstance(addr, str):
+        return wait_accepting(addr, deadline, alive)
+    while True:
+        if not alive():
+            return False
+        inodes = _listening_inodes(addr)
+        if inodes and inodes & _socket_inodes_of(pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 # --------------------------------------------------------------------------
@@ -1139,7 +1234,8 @@ class Proxy:
                                          cwd=self.workdir)
         deadline = time.monotonic() + self.start_timeout
         for addr in self.wait_for:
-            if not wait_accepting(addr, deadline, lambda: self.proc.poll() is None):
+            if not wait_listening(self.proc.pid, addr, deadline,
+                                  lambda: self.proc.poll() is None):
                 rc = self.proc.poll()
                 self.stop()
                 raise RuntimeError(

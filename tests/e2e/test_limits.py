@@ -27,8 +27,6 @@ backend be
 """, g=global_maxconn, port=port, o=self.o.addr,
             fe="    maxconn %d\n" % frontend_maxconn if frontend_maxconn else "")
         self.start_proxy(cfg)
-        # let the readiness probe's connection be released
-        time.sleep(0.2)
         return ("127.0.0.1", port)
 
     def check_third_waits(self, addr):
