@@ -1182,6 +1182,35 @@ class DeadPort:
         return "%s:%d" % (self.host, self.port)
 
 
+class BlackHole:
+    """An address whose SYNs go unanswered (a listening socket with a full
+    accept queue): connecting to it hangs until the connector's timeout."""
+
+    def __init__(self, host="127.0.0.1"):
+        self.host = host
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((host, 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.fillers = []
+        for _ in range(3):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                c.connect((host, self.port))
+            self.fillers.append(c)
+        time.sleep(0.1)
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.host, self.port)
+
+    def close(self):
+        for c in self.fillers:
+            c.close()
+        self.sock.close()
+
+
 # --------------------------------------------------------------------------
 # The proxy process
 # --------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Listening addresses: IPv4, IPv6, ipv4@/ipv6@ prefixes, unix sockets,
 inherited sockets (fd@N), several addresses on one bind line."""
 
-import os
 import subprocess
 import unittest
 

@@ -4,13 +4,11 @@ clients, Expect: 100-continue, interim responses, close-delimited bodies."""
 
 import hashlib
 import os
-import socket
-import threading
 import time
 import unittest
 
 import harness as H
-from harness import (Chunked, Echo, Fixed, Interim, NoLength, ProxyTestCase,
+from harness import (Chunked, Fixed, Interim, NoLength, ProxyTestCase,
                      Stream, http, slow)
 
 GiB = 1 << 30

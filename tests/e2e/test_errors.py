@@ -230,6 +230,17 @@ backend be
         self.assertCanned(raw, 503, must_close=CLOSE_AFTER_BACKEND_ERRORS)
         self.assertElapsed(elapsed, 0.7, 1.5)
 
+    def test_timeout_connect_on_unanswered_connection(self):
+        # SYNs dropped: each of the 3 attempts (retries 2) waits for
+        # timeout connect (500ms); no extra turn-around after a timeout
+        hole = H.BlackHole()
+        self.addCleanup(hole.close)
+        self.start(extra_defaults="timeout connect 500ms",
+                   backend="retries 2\nserver s1 %s" % hole.addr)
+        raw, elapsed, _ = self.get("/")
+        self.assertCanned(raw, 503, must_close=CLOSE_AFTER_BACKEND_ERRORS)
+        self.assertElapsed(elapsed, 1.4, 2.7)
+
     def test_retries_0_fails_at_once(self):
         dead = DeadPort()
         self.start(backend="retries 0\nserver s1 %s" % dead.addr)

@@ -12,7 +12,7 @@ import time
 import unittest
 
 import harness as H
-from harness import ORACLE, Echo, ProxyTestCase, Raw, free_port, proxyd_only, render
+from harness import ORACLE, ProxyTestCase, Raw, proxyd_only
 
 REQ = b"Host: smuggle.test\r\n"
 
