@@ -35,6 +35,9 @@ import unittest
 import urllib.parse
 
 BIN = os.environ.get("PROXYD_BIN", "./proxyd")
+if os.sep in BIN:
+    # the proxy runs in a temp dir: a relative path must not depend on it
+    BIN = os.path.abspath(BIN)
 ORACLE = os.environ.get("PROXYD_ORACLE") == "1"
 SKIP_SLOW = os.environ.get("PROXYD_SKIP_SLOW", "") not in ("", "0")
 TIME_SCALE = float(os.environ.get("PROXYD_TIME_SCALE", "1") or "1")
