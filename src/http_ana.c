@@ -378,10 +378,12 @@ static void analyse_request(struct stream *s)
 	}
 	be->be_counters[th->tid].cum_req++;
 
-	unsigned opts = fe->c.options | be->c.options;
-	if (opts & (PR_O_HTTP_CLO | PR_O_HTTP_SCL))
+	/* httpclose or http-server-close on either side closes the server
+	 * connection after the response; only the frontend's httpclose also
+	 * closes the client's, as HAProxy does. */
+	if ((fe->c.options | be->c.options) & (PR_O_HTTP_CLO | PR_O_HTTP_SCL))
 		s->flags |= SF_SRV_CLOSE;
-	if (opts & PR_O_HTTP_CLO)
+	if (fe->c.options & PR_O_HTTP_CLO)
 		s->flags |= SF_CLI_CLOSE;
 
 	struct out o = { th->scratch, 0, (size_t)global.bufsize, 0 };

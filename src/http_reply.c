@@ -39,10 +39,25 @@ static const char *const err_texts[HTTP_ERR_COUNT] = {
 	[HTTP_ERR_431] = "The request header fields are larger than the proxy accepts.",
 	[HTTP_ERR_500] = "The proxy hit an internal error while processing the request.",
 	[HTTP_ERR_501] = "The proxy does not support the functionality this request needs.",
-	[HTTP_ERR_502] = "The server returned an invalid or incomplete response.",
-	[HTTP_ERR_503] = "No server is available to handle this request.",
+	[HTTP_ERR_502] = "The server sent an invalid or incomplete response.",
+	[HTTP_ERR_503] = "No server is available to handle the request right now.",
 	[HTTP_ERR_504] = "The server did not respond in time.",
 	[HTTP_ERR_505] = "The HTTP version of the request is not supported.",
+};
+
+/* Status lines of the built-in pages: HAProxy's reason phrases, which
+ * monitoring scripts sometimes match ("400 Bad request", "504 Gateway
+ * Time-out"); the page text itself is ours. */
+static const char *const err_reasons[HTTP_ERR_COUNT] = {
+	[HTTP_ERR_200] = "OK", [HTTP_ERR_400] = "Bad request", [HTTP_ERR_401] = "Unauthorized",
+	[HTTP_ERR_403] = "Forbidden", [HTTP_ERR_404] = "Not Found", [HTTP_ERR_405] = "Method Not Allowed",
+	[HTTP_ERR_407] = "Unauthorized", [HTTP_ERR_408] = "Request Time-out", [HTTP_ERR_410] = "Gone",
+	[HTTP_ERR_413] = "Payload Too Large", [HTTP_ERR_414] = "URI Too Long",
+	[HTTP_ERR_421] = "Misdirected Request", [HTTP_ERR_425] = "Too Early",
+	[HTTP_ERR_429] = "Too Many Requests", [HTTP_ERR_431] = "Request Header Fields Too Large",
+	[HTTP_ERR_500] = "Internal Server Error", [HTTP_ERR_501] = "Not Implemented",
+	[HTTP_ERR_502] = "Bad Gateway", [HTTP_ERR_503] = "Service Unavailable",
+	[HTTP_ERR_504] = "Gateway Time-out", [HTTP_ERR_505] = "HTTP Version Not Supported",
 };
 
 static struct http_reply default_replies[HTTP_ERR_COUNT];
@@ -74,8 +89,9 @@ const struct http_reply *http_err_default(enum http_err e)
 	if (!r->status) {
 		int n = snprintf(default_bodies[e], sizeof(default_bodies[e]),
 		                 "<html><body><h1>%d %s</h1>\n%s\n</body></html>\n",
-		                 err_codes[e], http_status_reason(err_codes[e]), err_texts[e]);
+		                 err_codes[e], err_reasons[e], err_texts[e]);
 		r->status = err_codes[e];
+		r->reason = err_reasons[e];
 		r->ctype = "text/html";
 		r->body = default_bodies[e];
 		r->body_len = (size_t)n;
@@ -95,9 +111,10 @@ size_t http_reply_build(const struct http_reply *r, int close, char *dst, size_t
 		return r->raw_len;
 	}
 	n = snprintf(dst, room, "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\n%s%s%s%s%s\r\n",
-	             r->status, http_status_reason(r->status), r->ctype ? r->body_len : 0,
-	             r->ctype ? "content-type: " : "", r->ctype ? r->ctype : "", r->ctype ? "\r\n" : "",
-	             r->hdrs ? r->hdrs : "", close ? "connection: close\r\n" : "");
+	             r->status, r->reason ? r->reason : http_status_reason(r->status),
+	             r->ctype ? r->body_len : 0,
+	             r->hdrs ? r->hdrs : "", r->ctype ? "content-type: " : "", r->ctype ? r->ctype : "",
+	             r->ctype ? "\r\n" : "", close ? "connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= room || room - n < (r->ctype ? r->body_len : 0))
 		return 0;
 	if (r->ctype && r->body_len) {

@@ -16,6 +16,7 @@ enum http_err {
 
 struct http_reply {
 	int status;
+	const char *reason;          /* NULL: the standard reason phrase */
 	/* Either a complete raw response (errorfile)... */
 	const char *raw;
 	size_t raw_len;

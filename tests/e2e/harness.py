@@ -1438,6 +1438,12 @@ class ProxyTestCase(unittest.TestCase):
 
     def _stop_proxy(self, p):
         p.stop()
+        # A sanitizer build reports memory errors, leaks and undefined
+        # behaviour on stderr: any of them fails the test that caused it.
+        err = p.stderr()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in err:
+                raise AssertionError("%s in the proxy's stderr:\n%s" % (marker, err[-6000:]))
         if self._failed():
             sys.stderr.write("\n--- %s: proxy stderr (pid %s, status %s) ---\n%s\n"
                              % (self.id(), p.proc.pid if p.proc else "-",
