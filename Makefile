@@ -78,7 +78,7 @@ e2e: proxyd
 	python3 tests/run_tests.py --bin ./proxyd --only e2e $(TESTFLAGS)
 
 bench: proxyd
-	tests/bench/run-bench
+	tests/bench/run-bench --proxyd ./proxyd $(BENCHFLAGS)
 
 install: proxyd
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5

@@ -682,8 +682,13 @@ void stream_free(struct stream *s)
 		stream_srv_close(s, 0);
 	backend_release_slot(s);
 	if (s->last_conn) {
-		s->last_conn->last_stream = NULL;
+		/* a private connection (http-reuse never) dies with its client
+		 * connection; a pooled one stays for others */
+		struct conn *c = s->last_conn;
+		c->last_stream = NULL;
 		s->last_conn = NULL;
+		if (c->flags & CO_FL_PRIVATE)
+			srv_conn_free(th, c);
 	}
 	if (s->txn)
 		log_txn(s);   /* a transaction cut short is logged too */
