@@ -449,6 +449,14 @@ static void *slot_base(struct cfg_ctx *ctx, const struct cfg_kw *kw)
 
 static int apply_slot(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
+	/* before any field address: an ignored proxy row ("log") may be met
+	 * in the global section, where there is no proxy */
+	if (kw->slot == SLOT_IGNORED) {
+		cfg_warn(ctx, "'%s' is accepted but ignored by proxyd%s%s", ctx->kw,
+		         kw->usage ? ": " : "", kw->usage ? kw->usage : "");
+		return 0;
+	}
+
 	char *base = slot_base(ctx, kw);
 	void *field = base + kw->offset;
 
@@ -469,9 +477,6 @@ static int apply_slot(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args,
 		*(const char **)field = cfg_strdup(args[0]);
 		return 0;
 	case SLOT_IGNORED:
-		cfg_warn(ctx, "'%s' is accepted but ignored by proxyd%s%s", ctx->kw,
-		         kw->usage ? ": " : "", kw->usage ? kw->usage : "");
-		return 0;
 	case SLOT_NONE:
 		break;
 	}
