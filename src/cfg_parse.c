@@ -256,7 +256,10 @@ static int start_section(struct parse_state *st, const struct section_kw *sk, ch
 {
 	struct cfg_ctx *ctx = &st->ctx;
 	const char *name = argc > 1 ? argv[1] : NULL;
-	struct proxy *from = st->last_defaults;
+	/* a defaults section starts from the built-in values (HAProxy: "those
+	 * default parameters are reset by the next defaults section") unless
+	 * it names another one with "from" */
+	struct proxy *from = sk->sec == CFG_SEC_DEFAULTS ? NULL : st->last_defaults;
 
 	st->skipping = 0;
 	ctx->sec = sk->sec;

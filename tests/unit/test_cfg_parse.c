@@ -1309,9 +1309,12 @@ static void test_defaults_inheritance(void **state)
 	assert_int_equal(px->c.to[TO_CLIENT], 5000);
 	assert_int_equal(px->c.retries, 5);
 
-	/* the last defaults section read, not the first */
+	/* the last defaults section read, not the first, and nothing of the
+	 * first one through the second */
 	px = px_get("f2", 0);
 	assert_int_equal(px->c.to[TO_CLIENT], 7000);
+	assert_int_equal(px->c.mode, PR_MODE_TCP);
+	assert_int_equal(px->c.retries, 3);
 
 	/* a named defaults inheriting from another one */
 	px = px_get("b1", 0);
@@ -1329,6 +1332,38 @@ static void test_defaults_inheritance(void **state)
 	/* what a proxy changes does not leak back into its defaults */
 	px = px_get("f3", 0);
 	assert_int_equal(px->c.mode, PR_MODE_HTTP);
+}
+
+/* A new defaults section starts from the built-in values, unless it
+ * inherits with "from". */
+static void test_defaults_reset(void **state)
+{
+	struct proxy *px;
+
+	reset_state();
+	assert_int_equal(parse("defaults\n  mode http\n  retries 5\n  timeout client 2s\n  option httpclose\n"
+	                       "  option forwardfor header X-Client\n  default-server weight 9 backup\n"
+	                       "  default_backend be\n  balance roundrobin\n"
+	                       "defaults\n  timeout connect 1s\n"
+	                       "backend b\n"
+	                       "defaults named\n  mode http\n"
+	                       "defaults from named\n  retries 7\n"
+	                       "backend c\n"), 0);
+	assert_string_equal(out, "");
+	px = px_get("b", 0);
+	assert_int_equal(px->c.mode, PR_MODE_TCP);
+	assert_int_equal(px->c.retries, 3);
+	assert_int_equal(px->c.to[TO_CLIENT], 0);
+	assert_int_equal(px->c.to[TO_CONNECT], 1000);
+	assert_int_equal(px->c.options, 0);
+	assert_string_equal(px->c.fwdfor_hdr, "X-Forwarded-For");
+	assert_int_equal(px->c.defsrv.weight, 1);
+	assert_int_equal(px->c.defsrv.flags, 0);
+	assert_null(px->c.defbe_name);
+	px = px_get("c", 0);
+	assert_int_equal(px->c.mode, PR_MODE_HTTP);
+	assert_int_equal(px->c.retries, 7);
+	assert_int_equal(px->c.to[TO_CONNECT], 0);
 }
 
 /* Two configurations parsed one after the other with a reset between
@@ -1521,6 +1556,7 @@ int main(void)
 		T(test_foreign_sections),
 		T(test_proxy_caps),
 		T(test_defaults_inheritance),
+		T(test_defaults_reset),
 		T(test_reset_between_configurations),
 		T(test_post_parse),
 		T(test_post_parse_resolution),
