@@ -597,27 +597,23 @@ static int parse_reader(struct parse_state *st, struct cfg_reader *r)
 		for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
 			if (strcmp(argv[0], sections[i].name) == 0)
 				sk = &sections[i];
-		if (sk) {
-			start_section(st, sk, argv, argc);
-			/* .SECTION expands to the proxy's name, as in HAProxy */
-			r->src.section = ctx->px && ctx->px->id[0] ? ctx->px->id : sk->name;
-			continue;
-		}
 		int foreign = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(foreign_sections); i++)
 			if (strcmp(argv[0], foreign_sections[i]) == 0)
 				foreign = 1;
-		if (foreign) {
+		if (sk) {
+			start_section(st, sk, argv, argc);
+			/* .SECTION expands to the proxy's name, as in HAProxy */
+			r->src.section = ctx->px && ctx->px->id[0] ? ctx->px->id : sk->name;
+		} else if (foreign) {
 			cfg_alert(ctx, "'%s' sections are not supported by proxyd; its content is ignored until the "
 			          "next section", argv[0]);
 			st->skipping = 1;
 			ctx->sec = CFG_SEC_NONE;
 			r->src.section = argv[0];
+		} else if (st->skipping) {
 			continue;
-		}
-		if (st->skipping)
-			continue;
-		if (ctx->sec == CFG_SEC_NONE) {
+		} else if (ctx->sec == CFG_SEC_NONE) {
 			cfg_alert(ctx, "unknown keyword '%s' out of section (a file must start with a section such "
 			          "as 'global', 'defaults', 'frontend', 'backend' or 'listen')", argv[0]);
 		} else {

@@ -1504,6 +1504,17 @@ static void test_error_limit(void **state)
 	assert_int_equal(parse(cfg), ALERT | ERR_ABORT);
 	assert_string_equal(out, exp);
 
+	/* refused section lines count too */
+	cl = 0;
+	for (int i = 0; i < 30; i++)
+		cl += (size_t)snprintf(cfg + cl, sizeof(cfg) - cl, "frontend\nuserlist u%d\n", i);
+	reset_state();
+	assert_int_equal(parse(cfg), ALERT | ERR_ABORT);
+	assert_non_null(strstr(out, L(50, "'userlist' sections are not supported by proxyd; its content is ignored "
+	                                  "until the next section")
+	                            "config : too many errors, stopping after 50\n"));
+	assert_null(strstr(out, "[t:51]"));
+
 	/* warnings do not count */
 	cl = (size_t)snprintf(cfg, sizeof(cfg), "frontend fe\n");
 	for (int i = 0; i < 60; i++)
