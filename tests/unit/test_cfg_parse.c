@@ -1387,6 +1387,21 @@ static void test_reset_between_configurations(void **state)
 	assert_int_equal(px_get("be", 0)->nb_srv, 1);
 }
 
+/* cfg_deinit() alone is enough: nothing the parser kept points into the
+ * freed configuration (the sanitizers watch the second parse). */
+static void test_deinit_forgets_parser_state(void **state)
+{
+	reset_state();
+	assert_int_equal(parse("defaults d\n  mode http\n  retries 9\n"), 0);
+	cfg_deinit();
+	assert_int_equal(parse("backend be\n"), 0);
+	assert_int_equal(px_get("be", 0)->c.mode, PR_MODE_TCP);
+	assert_int_equal(px_get("be", 0)->c.retries, 3);
+	cfg_deinit();
+	assert_int_equal(parse("backend be from d\n"), ALERT);
+	assert_string_equal(out, L(1, "backend 'be': no defaults section named 'd' was declared before"));
+}
+
 /* ------------------------------------------------------------ post-parse */
 
 static const char missing_timeouts[] =
@@ -1569,6 +1584,7 @@ int main(void)
 		T(test_defaults_inheritance),
 		T(test_defaults_reset),
 		T(test_reset_between_configurations),
+		T(test_deinit_forgets_parser_state),
 		T(test_post_parse),
 		T(test_post_parse_resolution),
 		T(test_error_limit),
