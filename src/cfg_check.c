@@ -192,6 +192,7 @@ int cfg_post_parse(void)
 }
 
 void proxies_forget(void);
+void cfg_parse_reset(void);
 
 void cfg_deinit(void)
 {
@@ -210,4 +211,6 @@ void cfg_deinit(void)
 	}
 	proxies_forget();
 	cfg_arena_free();
+	/* the parser's state points into the arena (last defaults section) */
+	cfg_parse_reset();
 }

@@ -256,7 +256,10 @@ static int start_section(struct parse_state *st, const struct section_kw *sk, ch
 {
 	struct cfg_ctx *ctx = &st->ctx;
 	const char *name = argc > 1 ? argv[1] : NULL;
-	struct proxy *from = st->last_defaults;
+	/* a defaults section starts from the built-in values (HAProxy: "those
+	 * default parameters are reset by the next defaults section") unless
+	 * it names another one with "from" */
+	struct proxy *from = sk->sec == CFG_SEC_DEFAULTS ? NULL : st->last_defaults;
 
 	st->skipping = 0;
 	ctx->sec = sk->sec;
@@ -449,6 +452,14 @@ static void *slot_base(struct cfg_ctx *ctx, const struct cfg_kw *kw)
 
 static int apply_slot(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
+	/* before any field address: an ignored proxy row ("log") may be met
+	 * in the global section, where there is no proxy */
+	if (kw->slot == SLOT_IGNORED) {
+		cfg_warn(ctx, "'%s' is accepted but ignored by proxyd%s%s", ctx->kw,
+		         kw->usage ? ": " : "", kw->usage ? kw->usage : "");
+		return 0;
+	}
+
 	char *base = slot_base(ctx, kw);
 	void *field = base + kw->offset;
 
@@ -469,9 +480,6 @@ static int apply_slot(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args,
 		*(const char **)field = cfg_strdup(args[0]);
 		return 0;
 	case SLOT_IGNORED:
-		cfg_warn(ctx, "'%s' is accepted but ignored by proxyd%s%s", ctx->kw,
-		         kw->usage ? ": " : "", kw->usage ? kw->usage : "");
-		return 0;
 	case SLOT_NONE:
 		break;
 	}
@@ -589,27 +597,23 @@ static int parse_reader(struct parse_state *st, struct cfg_reader *r)
 		for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
 			if (strcmp(argv[0], sections[i].name) == 0)
 				sk = &sections[i];
-		if (sk) {
-			start_section(st, sk, argv, argc);
-			/* .SECTION expands to the proxy's name, as in HAProxy */
-			r->src.section = ctx->px && ctx->px->id[0] ? ctx->px->id : sk->name;
-			continue;
-		}
 		int foreign = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(foreign_sections); i++)
 			if (strcmp(argv[0], foreign_sections[i]) == 0)
 				foreign = 1;
-		if (foreign) {
+		if (sk) {
+			start_section(st, sk, argv, argc);
+			/* .SECTION expands to the proxy's name, as in HAProxy */
+			r->src.section = ctx->px && ctx->px->id[0] ? ctx->px->id : sk->name;
+		} else if (foreign) {
 			cfg_alert(ctx, "'%s' sections are not supported by proxyd; its content is ignored until the "
 			          "next section", argv[0]);
 			st->skipping = 1;
 			ctx->sec = CFG_SEC_NONE;
 			r->src.section = argv[0];
+		} else if (st->skipping) {
 			continue;
-		}
-		if (st->skipping)
-			continue;
-		if (ctx->sec == CFG_SEC_NONE) {
+		} else if (ctx->sec == CFG_SEC_NONE) {
 			cfg_alert(ctx, "unknown keyword '%s' out of section (a file must start with a section such "
 			          "as 'global', 'defaults', 'frontend', 'backend' or 'listen')", argv[0]);
 		} else {

@@ -204,11 +204,11 @@ static int on_headers_complete(llhttp_t *p)
 
 	if (!is_req) {
 		int st = p->status_code;
-		if ((st >= 100 && st < 200) || st == 204 || st == 304)
-			m->flags |= HMF_NO_BODY;
-		else if (m->req_meth == HTTP_METH_HEAD) {
-			/* HEAD responses have no body whatever they announce; llhttp is
-			 * told so by returning 1, and pauses at the message end */
+		if ((st >= 100 && st < 200) || st == 204 || st == 304 || m->req_meth == HTTP_METH_HEAD) {
+			/* 1xx, 204, 304 and HEAD responses have no body whatever
+			 * they announce (a 304 may carry the Content-Length of the
+			 * resource); llhttp is told so by returning 1, and pauses at
+			 * the message end */
 			m->flags |= HMF_NO_BODY;
 			m->cur = CUR_NONE;
 			return 1;
@@ -281,6 +281,7 @@ enum http_parse_res http_msg_parse(struct http_msg *msg, uint32_t end, enum http
 
 	if (msg->flags & HMF_DONE_PENDING) {
 		msg->flags &= ~HMF_DONE_PENDING;
+		msg->state = HTTP_MSG_DONE;
 		return HTTP_PARSE_DONE;
 	}
 	msg->req_meth = (unsigned char)req_meth;
@@ -301,6 +302,18 @@ enum http_parse_res http_msg_parse(struct http_msg *msg, uint32_t end, enum http
 		msg->body_len += msg->next - before;
 	if (e == HPE_PAUSED)
 		llhttp_resume(&msg->p);
+
+	/* llhttp 8 takes a CR followed by any byte for the CRLF ending the
+	 * head or the trailers, swallowing that byte: another parser would
+	 * see a different message there. A head or a chunked message always
+	 * ends with an LF. */
+	if (((msg->flags & HMF_HDRS_SEEN) && !(msg->flags & HMF_HEAD_REPORTED)) ||
+	    ((msg->flags & HMF_DONE_SEEN) && (msg->flags & HMF_CHUNKED))) {
+		if (msg->next == msg->sol || msg->area[msg->next - 1] != '\n') {
+			msg->err_reason = "CR without LF ending the head or the trailers";
+			return parse_error(msg, HPE_CR_EXPECTED);
+		}
+	}
 
 	if (!(msg->flags & HMF_HEAD_REPORTED) && (msg->flags & HMF_HDRS_SEEN)) {
 		msg->flags |= HMF_HEAD_REPORTED;
