@@ -12,7 +12,7 @@ BUILDDIR   := build-san
 endif
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
-              -Wno-unused-parameter
+              -Wno-unused-parameter -Wno-missing-field-initializers
 OPT        := -O2 -g
 ifeq ($(DEBUG),1)
 OPT        := -O0 -g3

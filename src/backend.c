@@ -20,7 +20,7 @@ struct proxy *backend_select(struct stream *s)
 	struct switching_rule *r;
 
 	list_for_each(r, &s->fe->switching_rules, list)
-		if (!r->cond || cond_exec(r->cond, s->fe, s))
+		if (cond_exec(r->cond, s->fe, s))
 			return r->be;
 	return s->fe->defbe;
 }
@@ -61,11 +61,36 @@ static void assign(struct stream *s, struct server *srv)
 	s->be->be_counters[s->th->tid].lbtot++;
 }
 
+/* The queue's limit: the sum of the servers' maxqueue, unlimited (0) as
+ * soon as one usable server has none. */
+static int queue_limit(const struct proxy *be)
+{
+	const struct server *srv;
+	int sum = 0;
+
+	list_for_each(srv, &be->servers, list) {
+		if (!srv_usable(srv))
+			continue;
+		if (!srv->c.maxqueue)
+			return 0;
+		sum += srv->c.maxqueue;
+	}
+	return sum;
+}
+
 static void enqueue(struct stream *s)
 {
 	struct proxy *be = s->be;
 	uint64_t now = th_now_ms(s->th);
 	int to = be->c.to[TO_QUEUE] ? be->c.to[TO_QUEUE] : be->c.to[TO_CONNECT];
+	int limit = queue_limit(be);
+
+	if (limit && be->nb_queued >= limit) {
+		stream_set_term(s, TERM_SRV_TO, PHASE_QUEUE);
+		s->why = "queue full (maxqueue)";
+		srv_side_failed(s, HTTP_ERR_503);
+		return;
+	}
 
 	list_append(&be->queue, &s->queue_el);
 	be->nb_queued++;

@@ -11,8 +11,11 @@
 #include <proxyd/lb.h>
 #include <proxyd/listener.h>
 #include <proxyd/proxy.h>
+#include <proxyd/regex.h>
 #include <proxyd/rules.h>
+#include <proxyd/sample.h>
 #include <proxyd/server.h>
+#include <proxyd/vars.h>
 
 struct global global = {
 	.poison = -1,
@@ -53,6 +56,8 @@ static void compute_global_defaults(void)
 		global.max_http_hdr = 101;
 	if (!global.maxaccept)
 		global.maxaccept = 64;
+	else if (global.maxaccept < 0)
+		global.maxaccept = 1 << 30;   /* -1: as many as the backlog holds */
 	if (!global.pool_max_idle)
 		global.pool_max_idle = 1000;
 	if (!global.idle_purge_ms)
@@ -94,12 +99,18 @@ static int finish_servers(struct proxy *be)
 	return err;
 }
 
+int userlist_post_parse(void);
+void userlist_deinit(void);
+void acl_deinit(void);
+
 int cfg_post_parse(void)
 {
 	struct proxy *px;
 	int err = 0, uuid = 0, listeners = 0;
 
 	compute_global_defaults();
+	err |= userlist_post_parse();
+	err |= sample_resolve_args();
 
 	list_for_each(px, &proxies, list) {
 		px->uuid = ++uuid;
@@ -209,6 +220,11 @@ void cfg_deinit(void)
 		free(px->fe_counters);
 		free(px->be_counters);
 	}
+	acl_deinit();
+	userlist_deinit();
+	vars_deinit();
+	regex_free_all();
+	smp_trash_deinit();
 	proxies_forget();
 	cfg_arena_free();
 	/* the parser's state points into the arena (last defaults section) */

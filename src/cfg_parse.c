@@ -19,6 +19,7 @@
 
 struct registry cfg_keywords = REGISTRY_INIT("config keywords");
 struct registry cfg_unsupported_kws = REGISTRY_INIT("unsupported keywords");
+struct registry cfg_sections = REGISTRY_INIT("sections");
 
 /* Parsing stops after this many fatal errors, as HAProxy does. */
 #define CFG_MAX_ERRORS 50
@@ -206,7 +207,7 @@ static const struct section_kw sections[] = {
 
 /* HAProxy sections proxyd does not implement: their content is skipped. */
 static const char *const foreign_sections[] = {
-	"userlist", "peers", "resolvers", "mailers", "program", "http-errors",
+	"peers", "resolvers", "mailers", "program", "http-errors",
 	"ring", "log-forward", "cache", "fcgi-app", "dynamic-update", "namespace_list",
 	"crt-store", "traces", "acme",
 };
@@ -214,20 +215,23 @@ static const char *const foreign_sections[] = {
 /* "a 'frontend' or 'listen' section" for hints. */
 static void sections_text(unsigned secs, char *buf, size_t len)
 {
-	int n = 0, total = 0;
+	const char *names[16];
+	int n = 0;
 	size_t used = 0;
+	struct reg_node *rn;
 
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-		if (secs & sections[i].sec)
-			total++;
-	buf[0] = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(sections) && used < len; i++) {
-		if (!(secs & sections[i].sec))
-			continue;
-		n++;
-		used += snprintf(buf + used, len - used, "%s'%s'",
-		                 n == 1 ? "" : n == total ? " or " : ", ", sections[i].name);
+		if ((secs & sections[i].sec) && n < 16)
+			names[n++] = sections[i].name;
+	registry_for_each(rn, cfg_sections) {
+		const struct cfg_section *cs = rn->table;
+		if ((secs & cs->sec) && n < 16)
+			names[n++] = cs->name;
 	}
+	buf[0] = 0;
+	for (int i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s'%s'", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+		                 names[i]);
 }
 
 static int valid_proxy_name(const char *name)
@@ -389,15 +393,21 @@ static const struct cfg_kw *kw_lookup(char **argv, int argc, unsigned sec)
 static const struct cfg_unsupported *unsupported_lookup(char **argv, int argc, unsigned sec)
 {
 	const struct cfg_unsupported *best = NULL;
-	int best_words = 0;
+	int best_words = 0, best_fits = 0;
 	struct reg_node *n;
 
+	/* an entry for this section first (its hint fits best), else one
+	 * from any section: "not supported yet" is the useful answer anywhere */
 	registry_for_each(n, cfg_unsupported_kws) {
 		for (const struct cfg_unsupported *u = n->table; u->name; u++) {
 			int w = kw_words(u->name);
-			if ((u->sections & sec) && w > best_words && kw_matches(u->name, argv, argc)) {
+			int fits = (u->sections & sec) != 0;
+			if (!kw_matches(u->name, argv, argc))
+				continue;
+			if (w > best_words || (w == best_words && fits && !best_fits)) {
 				best = u;
 				best_words = w;
+				best_fits = fits;
 			}
 		}
 	}
@@ -569,10 +579,9 @@ static void dispatch(struct parse_state *st, char **argv, int argc)
 		return;
 	}
 
-	if (kw->parse)
-		kw->parse(ctx, kw, args, nargs);
-	else
-		apply_slot(ctx, kw, args, nargs);
+	int rc = kw->parse ? kw->parse(ctx, kw, args, nargs) : apply_slot(ctx, kw, args, nargs);
+	if (rc == 0 && (kw->flags & KW_F_INERT))
+		cfg_warn(ctx, "'%s' is accepted but has no effect yet in proxyd", kw->name);
 }
 
 static int parse_reader(struct parse_state *st, struct cfg_reader *r)
@@ -601,7 +610,21 @@ static int parse_reader(struct parse_state *st, struct cfg_reader *r)
 		for (size_t i = 0; i < ARRAY_SIZE(foreign_sections); i++)
 			if (strcmp(argv[0], foreign_sections[i]) == 0)
 				foreign = 1;
-		if (sk) {
+		const struct cfg_section *msec = NULL;
+		struct reg_node *rn;
+		registry_for_each(rn, cfg_sections)
+			if (strcmp(((const struct cfg_section *)rn->table)->name, argv[0]) == 0)
+				msec = rn->table;
+		if (msec) {
+			st->skipping = 0;
+			ctx->sec = msec->sec;
+			ctx->sec_name = msec->name;
+			ctx->px = NULL;
+			ctx->defpx = NULL;
+			if (msec->start(ctx, argv + 1, argc - 1) < 0)
+				st->skipping = 1;
+			r->src.section = argc > 1 ? cfg_strdup(argv[1]) : msec->name;
+		} else if (sk) {
 			start_section(st, sk, argv, argc);
 			/* .SECTION expands to the proxy's name, as in HAProxy */
 			r->src.section = ctx->px && ctx->px->id[0] ? ctx->px->id : sk->name;

@@ -10,6 +10,7 @@
 #include <proxyd/lb.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
+#include <proxyd/sample.h>
 
 struct registry cfg_options = REGISTRY_INIT("options");
 
@@ -59,6 +60,15 @@ static int parse_forwardfor(struct cfg_ctx *ctx, const struct cfg_kw *kw, char *
 
 	if (ctx->inv) {
 		c->options &= ~(PR_O_FWDFOR | PR_O_FWDFOR_IFNONE);
+		return 0;
+	}
+	if (ctx->def) {
+		/* back to what the defaults section said */
+		const struct proxy_conf *d = ctx->defpx ? &ctx->defpx->c : NULL;
+		c->options = (c->options & ~(PR_O_FWDFOR | PR_O_FWDFOR_IFNONE)) |
+		             (d ? d->options & (PR_O_FWDFOR | PR_O_FWDFOR_IFNONE) : 0);
+		c->fwdfor_hdr = d ? d->fwdfor_hdr : "X-Forwarded-For";
+		c->fwdfor_except = d ? d->fwdfor_except : (struct netmask){ 0 };
 		return 0;
 	}
 	c->options |= PR_O_FWDFOR;
@@ -174,7 +184,7 @@ static int parse_use_backend(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 	r->be_name = cfg_strdup(args[0]);
 	r->file = ctx->file;
 	r->line = ctx->line;
-	if (cond_parse_tail(ctx, args, nargs, 1, &r->cond) < 0)
+	if (cond_parse_tail(ctx, args, nargs, 1, SMP_VAL_REQ, "use_backend rule", &r->cond) < 0)
 		return -1;
 	list_append(&ctx->px->switching_rules, &r->list);
 	return 0;
@@ -232,13 +242,13 @@ static const struct cfg_kw proxy_kws[] = {
 	{ "timeout client-fin", CFG_SEC_FE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CLIENT_FIN]), 0, 0, 0, "<time>" },
 	{ "timeout http-request", CFG_SEC_PX, 1, 1, NULL, SLOT_TIME, PX(to[TO_HTTP_REQ]), 0, 0, 0, "<time>" },
 	{ "timeout http-keep-alive", CFG_SEC_PX, 1, 1, NULL, SLOT_TIME, PX(to[TO_HTTP_KA]), 0, 0, 0, "<time>" },
-	{ "timeout tarpit", CFG_SEC_PX, 1, 1, NULL, SLOT_TIME, PX(to[TO_TARPIT]), 0, 0, 0, "<time>" },
+	{ "timeout tarpit", CFG_SEC_PX, 1, 1, NULL, SLOT_TIME, PX(to[TO_TARPIT]), 0, 0, KW_F_INERT, "<time>" },
 	{ "timeout server", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_SERVER]), 0, 0, 0, "<time>" },
 	{ "timeout server-fin", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_SERVER_FIN]), 0, 0, 0, "<time>" },
 	{ "timeout connect", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CONNECT]), 0, 0, 0, "<time>" },
 	{ "timeout queue", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_QUEUE]), 0, 0, 0, "<time>" },
 	{ "timeout tunnel", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_TUNNEL]), 0, 0, 0, "<time>" },
-	{ "timeout check", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CHECK]), 0, 0, 0, "<time>" },
+	{ "timeout check", CFG_SEC_BE, 1, 1, NULL, SLOT_TIME, PX(to[TO_CHECK]), 0, 0, KW_F_INERT, "<time>" },
 	{ "retries", CFG_SEC_BE, 1, 1, NULL, SLOT_INT, PX(retries), 0, 1000, 0, "<number>" },
 	{ "http-reuse", CFG_SEC_BE, 1, 1, parse_http_reuse, SLOT_NONE, PX(reuse), 0, 0, 0,
 	  "'never', 'safe', 'aggressive' or 'always'" },
@@ -253,7 +263,7 @@ static const struct cfg_kw proxy_kws[] = {
 	{ "balance", CFG_SEC_BE, 1, -1, parse_balance, SLOT_NONE, PX(lb), 0, 0, 0, "<algorithm> [<arguments>]" },
 	/* Logging arrives with its own module; until then real-world configs,
 	 * which nearly all carry these lines, still load. */
-	{ "log", CFG_SEC_GLOBAL | CFG_SEC_PX, 1, -1, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO,
+	{ "log", CFG_SEC_GLOBAL | CFG_SEC_PX, 0, -1, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO,
 	  "logging is not implemented yet, nothing is sent (run with -d to see requests on stderr)" },
 	{ "option httplog", CFG_SEC_PX, 0, 1, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO, "logging is not implemented yet" },
 	{ "option tcplog", CFG_SEC_PX, 0, 0, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO, "logging is not implemented yet" },
@@ -274,7 +284,6 @@ CFG_OPT_REGISTER(proxy_opts);
 
 /* Proxy keywords recognised but not implemented yet: an error that says so. */
 static const struct cfg_unsupported proxy_unsupported[] = {
-	{ "acl", CFG_SEC_PX, "ACLs come with the routing work" },
 	{ "redirect", CFG_SEC_PX, NULL },
 	{ "cookie", CFG_SEC_BE, NULL },
 	{ "stick-table", CFG_SEC_BE, NULL },

@@ -252,10 +252,13 @@ void http_msg_begin(struct http_msg *msg, const char *area, uint32_t sol)
 {
 	llhttp_type_t type = msg->p.type;
 	struct http_hdr *hdrs = msg->hdrs;
-	uint16_t max = msg->max_hdrs;
+	uint16_t max = msg->max_hdrs, cap = msg->cap_hdrs;
+	char *arena = msg->arena;
+	uint32_t *used = msg->arena_used, asize = msg->arena_size;
 
 	/* a fresh parser per message: nothing from the previous one leaks */
 	http_msg_init(msg, type, hdrs, max);
+	http_msg_set_arena(msg, arena, used, asize, cap);
 	msg->area = area;
 	msg->sol = sol;
 	msg->next = sol;
@@ -373,7 +376,7 @@ int http_msg_status(const struct http_msg *msg)
 int http_find_hdr(const struct http_msg *msg, const char *name, size_t nlen, int from)
 {
 	for (int i = from + 1; i < msg->nb_hdrs; i++)
-		if (msg->hdrs[i].nlen == nlen && strncasecmp(msg->area + msg->hdrs[i].n, name, nlen) == 0)
+		if (msg->hdrs[i].nlen == nlen && strncasecmp(http_hdr_name(msg, &msg->hdrs[i]), name, nlen) == 0)
 			return i;
 	return -1;
 }

@@ -24,6 +24,7 @@
 #include <proxyd/server.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
+#include <proxyd/vars.h>
 
 /* Flags that belong to one transaction and are cleared at its end. */
 #define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | \
@@ -32,17 +33,36 @@
 /*------------------------------------------------------------------------
  * Transactions
  */
+/* Room in each header table for headers added by rules. */
+#define HTTP_HDR_EXTRA 32
+
+/* Sizes of the variable parts of a transaction, after the configuration
+ * is known: two header tables, then the arena for values set by rules
+ * (tune.maxrewrite bytes). */
+size_t http_txn_size(void)
+{
+	return sizeof(struct http_txn) +
+	       2 * ((size_t)global.max_http_hdr + HTTP_HDR_EXTRA) * sizeof(struct http_hdr) +
+	       (size_t)vars_txn_slots() * sizeof(struct var_value) + (size_t)global.maxrewrite;
+}
+
 static struct http_txn *txn_new(struct stream *s)
 {
 	struct http_txn *txn = pool_alloc(&s->th->pool_txn);
 	/* HAProxy accepts tune.http.maxhdr - 1 header lines: match it */
 	uint16_t max = (uint16_t)(global.max_http_hdr > 1 ? global.max_http_hdr - 1 : 1);
+	uint16_t cap = (uint16_t)(global.max_http_hdr + HTTP_HDR_EXTRA);
 
 	if (!txn)
 		return NULL;
 	memset(txn, 0, sizeof(*txn));
 	http_msg_init(&txn->req, HTTP_REQUEST, txn->hdrs, max);
-	http_msg_init(&txn->rsp, HTTP_RESPONSE, txn->hdrs + max, max);
+	http_msg_init(&txn->rsp, HTTP_RESPONSE, txn->hdrs + cap, max);
+	txn->vars = (struct var_value *)(txn->hdrs + 2 * (size_t)cap);
+	memset(txn->vars, 0, (size_t)vars_txn_slots() * sizeof(struct var_value));
+	char *arena = (char *)(txn->vars + vars_txn_slots());
+	http_msg_set_arena(&txn->req, arena, &txn->arena_used, (uint32_t)global.maxrewrite, cap);
+	http_msg_set_arena(&txn->rsp, arena, &txn->arena_used, (uint32_t)global.maxrewrite, cap);
 	txn->status = -1;
 	txn->t_start = th_now_ms(s->th);
 	return txn;
@@ -91,7 +111,7 @@ static void out_hdr(struct out *o, const char *name, size_t nlen, const char *va
 /* Is header <h> hop-by-hop: never forwarded as it is? */
 static int hop_by_hop(const struct http_msg *m, const struct http_hdr *h, int keep_upgrade)
 {
-	const char *n = m->area + h->n;
+	const char *n = http_hdr_name(m, h);
 
 	switch (h->nlen) {
 	case 2:
@@ -108,7 +128,7 @@ static int hop_by_hop(const struct http_msg *m, const struct http_hdr *h, int ke
 	/* headers that the Connection header itself names */
 	for (int i = -1; (i = http_find_hdr(m, "connection", 10, i)) >= 0;) {
 		const struct http_hdr *c = &m->hdrs[i];
-		if (http_value_has_token(m->area + c->v, c->vlen, n, h->nlen) &&
+		if (http_value_has_token(http_hdr_value(m, c), c->vlen, n, h->nlen) &&
 		    !(h->nlen == 17 && strncasecmp(n, "transfer-encoding", 17) == 0) &&
 		    !(h->nlen == 14 && strncasecmp(n, "content-length", 14) == 0))
 			return 1;
@@ -142,9 +162,9 @@ static int build_req_head(struct stream *s, struct out *o)
 	                             (s->fe->c.options & PR_O_FWDFOR) ? s->fe : NULL;
 	int upgrade = (s->flags & SF_UPGRADE_REQ) != 0;
 
-	out_add(o, m->area + m->sl[0], m->sl_len[0]);
+	out_add(o, http_sl(m, 0), m->sl_len[0]);
 	out_add(o, " ", 1);
-	out_add(o, m->area + m->sl[1], m->sl_len[1]);
+	out_add(o, http_sl(m, 1), m->sl_len[1]);
 	if (m->flags & HMF_VER_11)
 		out_add(o, " HTTP/1.1\r\n", 11);
 	else
@@ -152,9 +172,9 @@ static int build_req_head(struct stream *s, struct out *o)
 
 	for (int i = 0; i < m->nb_hdrs; i++) {
 		const struct http_hdr *h = &m->hdrs[i];
-		if (hop_by_hop(m, h, upgrade))
+		if (!h->nlen || hop_by_hop(m, h, upgrade))
 			continue;
-		out_hdr(o, m->area + h->n, h->nlen, m->area + h->v, h->vlen);
+		out_hdr(o, http_hdr_name(m, h), h->nlen, http_hdr_value(m, h), h->vlen);
 	}
 
 	if (fwd_px && !netmask_match(&fwd_px->c.fwdfor_except, &s->src.sa)) {
@@ -191,16 +211,16 @@ static int build_res_head(struct stream *s, struct out *o, int status)
 	line[11] = (char)('0' + status % 10);
 	out_add(o, line, 13);
 	if (m->sl_len[2])
-		out_add(o, m->area + m->sl[2], m->sl_len[2]);
+		out_add(o, http_sl(m, 2), m->sl_len[2]);
 	else
 		out_str(o, http_status_reason(status));
 	out_add(o, "\r\n", 2);
 
 	for (int i = 0; i < m->nb_hdrs; i++) {
 		const struct http_hdr *h = &m->hdrs[i];
-		if (hop_by_hop(m, h, upgrade))
+		if (!h->nlen || hop_by_hop(m, h, upgrade))
 			continue;
-		out_hdr(o, m->area + h->n, h->nlen, m->area + h->v, h->vlen);
+		out_hdr(o, http_hdr_name(m, h), h->nlen, http_hdr_value(m, h), h->vlen);
 	}
 	if (upgrade)
 		out_str(o, "Connection: upgrade\r\n");
@@ -320,6 +340,28 @@ static enum http_err err_of_status(int status)
 /*------------------------------------------------------------------------
  * Request side
  */
+/* A proxy's http-request rules, then its "redirect" rules. Returns 1 when
+ * one of them answered the request itself. */
+static int req_rules(struct stream *s, struct proxy *px)
+{
+	struct act_rule *rule;
+	enum act_ret ret = http_req_rules_run(px, s);
+
+	if (ret == ACT_RET_CONT || ret == ACT_RET_STOP) {
+		ret = ACT_RET_CONT;
+		list_for_each(rule, &px->redirect_rules, list) {
+			if (cond_exec(rule->cond, px, s)) {
+				ret = rule->exec(rule, px, s);
+				break;
+			}
+		}
+	}
+	if (ret != ACT_RET_DONE && ret != ACT_RET_ERR)
+		return 0;
+	stream_set_term(s, TERM_LOCAL, PHASE_REQ);
+	return 1;
+}
+
 static void analyse_request(struct stream *s)
 {
 	struct thread_ctx *th = s->th;
@@ -341,7 +383,7 @@ static void analyse_request(struct stream *s)
 			rl += MIN(l, sizeof(txn->rline) - 1 - rl);
 			break;
 		}
-		memcpy(txn->rline + rl, m->area + m->sl[i], l);
+		memcpy(txn->rline + rl, http_sl(m, i), l);
 		rl += l;
 		txn->rline[rl++] = ' ';
 	}
@@ -358,11 +400,8 @@ static void analyse_request(struct stream *s)
 		return;
 	}
 
-	if (http_req_rules_run(fe, s) == ACT_RET_DONE) {
-		stream_set_term(s, TERM_LOCAL, PHASE_REQ);
-		fe->fe_counters[th->tid].intercepted++;
+	if (req_rules(s, fe))
 		return;
-	}
 
 	struct proxy *be = backend_select(s);
 	if (!be) {
@@ -371,11 +410,8 @@ static void analyse_request(struct stream *s)
 		return;
 	}
 	backend_attach(s, be);
-	if (be != fe && http_req_rules_run(be, s) == ACT_RET_DONE) {
-		stream_set_term(s, TERM_LOCAL, PHASE_REQ);
-		be->be_counters[th->tid].intercepted++;
+	if (be != fe && req_rules(s, be))
 		return;
-	}
 	be->be_counters[th->tid].cum_req++;
 
 	/* httpclose or http-server-close on either side closes the server
@@ -611,6 +647,15 @@ static void analyse_response(struct stream *s)
 		llhttp_resume_after_upgrade(&txn->req.p);
 		s->flags &= ~SF_UPGRADE_REQ;
 	}
+
+	/* http-response rules: the backend's first, then the frontend's */
+	enum act_ret ar = http_res_rules_run(s->be, s);
+	if ((ar == ACT_RET_CONT || ar == ACT_RET_STOP) && s->fe != s->be)
+		ar = http_res_rules_run(s->fe, s);
+	if (ar == ACT_RET_DONE || ar == ACT_RET_ERR || (s->flags & (SF_LOCAL_RES | SF_KILL)))
+		return;
+	if (m->status_override)
+		status = m->status_override;
 
 	txn->status = status;
 	if ((m->flags & HMF_CONN_CLOSE) || (!(m->flags & HMF_VER_11) && !(m->flags & HMF_CONN_KAL)) ||

@@ -116,6 +116,19 @@ static void pause_all(struct thread_ctx *th)
 	global.listeners_paused = 1;
 }
 
+static void resume_after_error(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct thread_ctx *th = w->data;
+	struct proxy *px;
+	struct listener *li;
+
+	list_for_each(px, &proxies, list)
+		list_for_each(li, &px->listeners, fe_el)
+			if (li->state == LI_PAUSED && !px->listeners_paused && !global.listeners_paused &&
+			    (!li->bind->maxconn || li->nbconn < li->bind->maxconn))
+				li_resume(li, th);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *li = w->data;
@@ -145,9 +158,19 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				ha_warning("accept() failed on %s: %s; pausing until a connection ends", fe->id,
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* the pending connection stays in the backlog: stop
+				 * polling for it (it would wake us in a loop) and look
+				 * again shortly or when a connection ends */
+				ha_warning("accept() failed on %s: %s; pausing this listener for 100ms", fe->id,
 				           strerror(errno));
+				li_pause(li, th);
+				if (!ev_is_active(&th->accept_retry)) {
+					ev_timer_init(&th->accept_retry, resume_after_error, 0.1, 0.);
+					th->accept_retry.data = th;
+					ev_timer_start(loop, &th->accept_retry);
+				}
+			}
 			return;
 		}
 		if (from.ss_family == AF_INET || from.ss_family == AF_INET6) {

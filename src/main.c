@@ -159,14 +159,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		if (diag_warnings)
+		int quiet = global.mode & MODE_QUIET;
+		if (diag_warnings && !quiet)
 			printf("Warnings were found.\n");
 		if (err & ERR_ABORT) {
-			printf("Configuration file has no error but will not start (no listener) => exit(2).\n");
+			if (!quiet)
+				printf("Configuration file has no error but will not start (no listener) => exit(2).\n");
 			cfg_deinit();
 			return 2;
 		}
-		printf("Configuration file is valid\n");
+		if (!quiet)
+			printf("Configuration file is valid\n");
 		cfg_deinit();
 		return 0;
 	}

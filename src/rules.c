@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <proxyd/acl.h>
 #include <proxyd/cfg.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/http_reply.h>
@@ -13,24 +14,24 @@
 
 struct registry act_kws = REGISTRY_INIT("http actions");
 
-int cond_parse_tail(struct cfg_ctx *ctx, char **args, int nargs, int cur, struct cond **cond)
+int cond_parse_tail(struct cfg_ctx *ctx, char **args, int nargs, int cur, unsigned where,
+                    const char *where_name, struct cond **cond)
 {
 	*cond = NULL;
 	if (cur >= nargs)
 		return 0;
-	if (strcmp(args[cur], "if") == 0 || strcmp(args[cur], "unless") == 0) {
-		cfg_alert(ctx, "'%s' conditions are not supported yet by proxyd (ACLs come with the routing "
-		          "work); remove the condition or the rule", args[cur]);
+	if (strcmp(args[cur], "if") != 0 && strcmp(args[cur], "unless") != 0) {
+		cfg_alert(ctx, "unexpected '%s' in '%s' (expected 'if' or 'unless' followed by a condition)",
+		          args[cur], ctx->kw);
 		return -1;
 	}
-	cfg_alert(ctx, "unexpected '%s' in '%s' (expected 'if' or 'unless' followed by a condition)",
-	          args[cur], ctx->kw);
-	return -1;
+	*cond = cond_parse(ctx, args, nargs, cur, where, where_name);
+	return *cond ? 0 : -1;
 }
 
 int cond_exec(const struct cond *cond, struct proxy *px, struct stream *s)
 {
-	return cond == NULL;
+	return !cond || cond_eval(cond, s);
 }
 
 static enum act_ret rules_run(struct list *rules, struct proxy *px, struct stream *s)
@@ -38,7 +39,7 @@ static enum act_ret rules_run(struct list *rules, struct proxy *px, struct strea
 	struct act_rule *rule;
 
 	list_for_each(rule, rules, list) {
-		if (rule->cond && !cond_exec(rule->cond, px, s))
+		if (rule->cond && !cond_eval(rule->cond, s))
 			continue;
 		enum act_ret ret = rule->exec(rule, px, s);
 		if (ret != ACT_RET_CONT)
@@ -163,16 +164,21 @@ static const struct act_kw *act_find(const char *name, unsigned where)
 {
 	struct reg_node *n;
 
-	registry_for_each(n, act_kws)
-		for (const struct act_kw *k = n->table; k->name; k++)
-			if ((k->where & where) && strcmp(k->name, name) == 0)
+	registry_for_each(n, act_kws) {
+		for (const struct act_kw *k = n->table; k->name; k++) {
+			size_t l = strlen(k->name);
+			/* "set-var(" matches "set-var(txn.x)": the name carries an argument */
+			if ((k->where & where) &&
+			    (l && k->name[l - 1] == '(' ? strncmp(k->name, name, l) == 0 : strcmp(k->name, name) == 0))
 				return k;
+		}
+	}
 	return NULL;
 }
 
 /* HAProxy actions proxyd does not implement yet. */
 static const char *const act_unsupported[] = {
-	"allow", "deny", "tarpit", "auth", "redirect", "add-header", "set-header", "del-header",
+	"allow", "deny", "tarpit", "redirect", "add-header", "set-header", "del-header",
 	"replace-header", "replace-value", "set-path", "set-pathq", "set-query", "set-uri",
 	"set-method", "set-var", "unset-var", "set-status", "set-log-level", "set-nice", "set-tos",
 	"set-mark", "capture", "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-set-gpt0",
@@ -211,7 +217,8 @@ static int parse_http_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **
 	rule->line = ctx->line;
 	if (ak->parse(ctx, rule, args, nargs, &cur) < 0)
 		return -1;
-	if (cond_parse_tail(ctx, args, nargs, cur, &rule->cond) < 0)
+	if (cond_parse_tail(ctx, args, nargs, cur, where == ACT_HTTP_REQ ? SMP_VAL_REQ : SMP_VAL_RES,
+	                    where == ACT_HTTP_REQ ? "http-request rule" : "http-response rule", &rule->cond) < 0)
 		return -1;
 	list_append(where == ACT_HTTP_REQ ? &ctx->px->http_req_rules : &ctx->px->http_res_rules, &rule->list);
 	return 0;

@@ -23,6 +23,7 @@
 #include <proxyd/server.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
+#include <proxyd/vars.h>
 
 /* How long a closing client connection is drained after our last byte, so
  * that unread request bytes do not turn the close into a reset that would
@@ -612,6 +613,17 @@ static void stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	stream_process(s);
 }
 
+const union sockaddr_any *stream_dst(struct stream *s)
+{
+	if (!(s->flags & SF_DST_SET)) {
+		socklen_t len = sizeof(s->dst);
+		if (getsockname(s->cli.fd, &s->dst.sa, &len) < 0)
+			return NULL;
+		s->flags |= SF_DST_SET;
+	}
+	return &s->dst;
+}
+
 void stream_wake(struct stream *s)
 {
 	ev_feed_event(s->th->loop, &s->timer, EV_CUSTOM);
@@ -692,6 +704,7 @@ void stream_free(struct stream *s)
 	}
 	if (s->txn)
 		log_txn(s);   /* a transaction cut short is logged too */
+	vars_sess_free(s);
 	http_txn_free(s);
 	if (ev_is_active(&s->timer))
 		ev_timer_stop(th->loop, &s->timer);

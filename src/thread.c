@@ -7,6 +7,7 @@
 
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
+#include <proxyd/http_ana.h>
 #include <proxyd/listener.h>
 #include <proxyd/proxy.h>
 #include <proxyd/server.h>
@@ -49,8 +50,7 @@ int threads_init(void)
 			return -1;
 		pool_init(&th->pool_buf, "buffer", (size_t)global.bufsize, 1024);
 		pool_init(&th->pool_stream, "stream", sizeof(struct stream), 4096);
-		pool_init(&th->pool_txn, "http_txn",
-		          sizeof(struct http_txn) + 2 * (size_t)global.max_http_hdr * sizeof(struct http_hdr), 1024);
+		pool_init(&th->pool_txn, "http_txn", http_txn_size(), 1024);
 		pool_init(&th->pool_conn, "conn", sizeof(struct conn), 4096);
 		th->scratch = malloc((size_t)global.bufsize);
 		if (!th->scratch)
@@ -101,6 +101,7 @@ void threads_deinit(void)
 					srv_purge_idle(srv, th, 0, 1);
 		listeners_close_all();
 		ev_timer_stop(th->loop, &th->idle_purge);
+		ev_timer_stop(th->loop, &th->accept_retry);
 		if (t == 0) {
 			ev_signal_stop(th->loop, &th->sig_int);
 			ev_signal_stop(th->loop, &th->sig_term);

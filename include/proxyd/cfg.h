@@ -18,6 +18,7 @@ enum cfg_sec {
 	CFG_SEC_FRONTEND = 1 << 2,
 	CFG_SEC_BACKEND  = 1 << 3,
 	CFG_SEC_LISTEN   = 1 << 4,
+	CFG_SEC_USERLIST = 1 << 5,
 };
 /* Sections where a proxy has frontend / backend capability. */
 #define CFG_SEC_FE  (CFG_SEC_DEFAULTS | CFG_SEC_FRONTEND | CFG_SEC_LISTEN)
@@ -80,6 +81,7 @@ enum cfg_target {
 enum {
 	KW_F_NO       = 1 << 0,  /* accepts the "no" prefix */
 	KW_F_STRICT   = 1 << 1,  /* wrong proxy capability is an error, not a warning */
+	KW_F_INERT    = 1 << 2,  /* stored, but nothing uses it yet: say so */
 };
 
 struct cfg_kw {
@@ -98,6 +100,16 @@ struct cfg_kw {
 
 extern struct registry cfg_keywords;   /* tables of struct cfg_kw, {NULL} terminated */
 #define CFG_REGISTER(tbl)  REGISTER_TABLE(cfg_keywords, tbl)
+
+/* Section kinds beyond the proxy ones, owned by their module (userlist).
+ * <start> parses the section line itself ("userlist NAME"). */
+struct cfg_section {
+	const char *name;
+	enum cfg_sec sec;
+	int (*start)(struct cfg_ctx *ctx, char **args, int nargs);
+};
+extern struct registry cfg_sections;
+#define CFG_SECTION_REGISTER(s)  REGISTER_TABLE(cfg_sections, &(s))
 
 /* Boolean "option <name>" rows: set <bit> in proxy_conf.options after
  * clearing <mask> (for mutually exclusive modes); "no option" clears. */

@@ -46,7 +46,11 @@ enum {
 	HMF_HAS_HOST    = 1 << 14,
 };
 
-/* A header as offsets into the buffer area holding the head. */
+/* A header as offsets into the buffer area holding the head, or, with
+ * HTTP_OFF_ARENA set, into the transaction's arena (values written by
+ * rules). A deleted header has nlen 0. */
+#define HTTP_OFF_ARENA 0x80000000u
+
 struct http_hdr {
 	uint32_t n, nlen;
 	uint32_t v, vlen;
@@ -67,19 +71,33 @@ struct http_msg {
 	 *             response = version, status, reason */
 	uint32_t sl[3], sl_len[3];
 	uint16_t nb_hdrs, max_hdrs;
+	char *arena;                /* room for values written by rules (shared by req and rsp) */
+	uint32_t *arena_used;
+	uint32_t arena_size;
+	uint16_t cap_hdrs;          /* table size: parsed headers plus room for added ones */
+	int status_override;        /* response status set by a rule, 0 if none */
 	unsigned char cur;          /* parser callback state (internal) */
 	unsigned char req_meth;     /* response: method of its request (HEAD has no body) */
 	struct http_hdr *hdrs;
 };
 
-/* Status of a request or response whose head is in <area>. */
+static inline const char *http_ptr(const struct http_msg *m, uint32_t off)
+{
+	return (off & HTTP_OFF_ARENA) ? m->arena + (off & ~HTTP_OFF_ARENA) : m->area + off;
+}
 static inline const char *http_hdr_name(const struct http_msg *m, const struct http_hdr *h)
 {
-	return m->area + h->n;
+	return http_ptr(m, h->n);
 }
 static inline const char *http_hdr_value(const struct http_msg *m, const struct http_hdr *h)
 {
-	return m->area + h->v;
+	return http_ptr(m, h->v);
+}
+/* The start line's parts: request method, URI, version; response
+ * version, status, reason. */
+static inline const char *http_sl(const struct http_msg *m, int i)
+{
+	return http_ptr(m, m->sl[i]);
 }
 
 /* Prepares <msg> to parse a request (type HTTP_REQUEST) or a response,
@@ -112,6 +130,17 @@ int http_msg_status(const struct http_msg *msg);
 int http_find_hdr(const struct http_msg *msg, const char *name, size_t nlen, int from);
 /* Does the comma-separated value list contain <token> (case-insensitive)? */
 int http_value_has_token(const char *v, size_t vlen, const char *token, size_t tlen);
+
+/* Editing a head before it is rebuilt towards the next hop (http_msg.c).
+ * New strings are copied into the transaction's arena; each function
+ * returns 0, or -1 when the arena or the header table is full. */
+void http_msg_set_arena(struct http_msg *msg, char *arena, uint32_t *used, uint32_t size, uint16_t cap);
+int http_hdr_add(struct http_msg *m, const char *name, size_t nlen, const char *val, size_t vlen);
+int http_hdr_set_value(struct http_msg *m, int idx, const char *val, size_t vlen);
+void http_hdr_del(struct http_msg *m, int idx);
+/* Replaces every header named <name> by one with <val> (set-header). */
+int http_hdr_set(struct http_msg *m, const char *name, size_t nlen, const char *val, size_t vlen);
+int http_sl_set(struct http_msg *m, int part, const char *val, size_t len);
 
 /* Reason phrase for a status ("Service Unavailable"). */
 const char *http_status_reason(int status);

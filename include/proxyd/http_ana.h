@@ -25,6 +25,8 @@ void http_end_step(struct stream *s);
 /* Deadlines of an HTTP stream passed. */
 void http_cli_timeout(struct stream *s);
 void http_srv_timeout(struct stream *s);
+/* Size of a transaction object for the configured limits. */
+size_t http_txn_size(void);
 /* Frees the current transaction, if any. */
 void http_txn_free(struct stream *s);
 

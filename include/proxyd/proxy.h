@@ -83,6 +83,7 @@ struct proxy {
 	struct list switching_rules;    /* use_backend */
 	struct list http_req_rules;
 	struct list http_res_rules;
+	struct list redirect_rules;     /* "redirect" lines, after http-request rules */
 	int feconn;                     /* current client connections */
 	int fe_max;                     /* peak */
 	int listeners_paused;

@@ -52,8 +52,11 @@ extern struct registry act_kws;
 #define ACT_REGISTER(tbl)  REGISTER_TABLE(act_kws, tbl)
 
 /* Parses an optional trailing "if|unless <condition>" of a rule, from
- * args[cur]. Returns 0 (cond set or NULL), -1 after an alert. */
-int cond_parse_tail(struct cfg_ctx *ctx, char **args, int nargs, int cur, struct cond **cond);
+ * args[cur]; <where> is SMP_VAL_REQ or SMP_VAL_RES, the data the rule can
+ * see, and <where_name> names the rule in warnings. Returns 0 (cond set or
+ * NULL), -1 after an alert. */
+int cond_parse_tail(struct cfg_ctx *ctx, char **args, int nargs, int cur, unsigned where,
+                    const char *where_name, struct cond **cond);
 /* Evaluates a condition for a stream: 1 true, 0 false. NULL is true. */
 int cond_exec(const struct cond *cond, struct proxy *px, struct stream *s);
 

@@ -19,6 +19,7 @@ struct proxy;
 struct server;
 struct thread_ctx;
 struct http_reply;
+struct var_value;
 
 /* What the stream is doing about the server side. */
 enum srv_step {
@@ -57,6 +58,7 @@ enum {
 	SF_CLI_ERR       = 1 << 22,  /* client connection failed or was reset */
 	SF_NO_RETRY      = 1 << 23,  /* the request cannot be sent again */
 	SF_SRV_WANTED    = 1 << 24,  /* a server connection is needed (assign, queue, connect) */
+	SF_DST_SET       = 1 << 25,  /* s->dst was read */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -74,6 +76,8 @@ struct http_txn {
 	uint64_t bytes_in;            /* request bytes received */
 	uint16_t rline_len;
 	unsigned char logged;
+	uint32_t arena_used;          /* bytes of the arena used by rules */
+	struct var_value *vars;       /* txn/req/res variables */
 	char rline[256];              /* request line, kept for the log */
 	struct http_hdr hdrs[];       /* req then rsp header tables */
 };
@@ -105,6 +109,7 @@ struct stream {
 	uint64_t t_srv_act;           /* last server activity */
 	uint64_t t_step;              /* start of the current server step (queue, connect, turnaround) */
 	struct list queue_el;         /* in be->queue */
+	struct var_value *sess_vars;  /* "sess." variables, allocated when first set */
 	union sockaddr_any src, dst;
 	uint32_t uniq_id;
 	unsigned nb_req;              /* requests on this client connection */
@@ -158,6 +163,8 @@ void stream_process(struct stream *s);
 void stream_wake(struct stream *s);
 /* Closes everything and frees the stream. */
 void stream_free(struct stream *s);
+/* The address the client connected to, read once when first needed. */
+const union sockaddr_any *stream_dst(struct stream *s);
 /* Soft-stop: close idle client connections. */
 void streams_close_idle(struct thread_ctx *th);
 

@@ -20,6 +20,7 @@ struct thread_ctx {
 	char *scratch;             /* one buffer for rebuilding message heads */
 	struct list streams;       /* every live stream of this thread */
 	ev_timer idle_purge;       /* closes server connections idle for too long */
+	ev_timer accept_retry;     /* resumes listeners paused by a lack of fds or memory */
 	ev_signal sig_int, sig_term;
 	unsigned nb_streams;
 };

@@ -1,0 +1,55 @@
+/* Log-format strings: literal text mixed with "%[sample expression]" and
+ * "%var" items, as HAProxy writes them in log-format lines and in the
+ * values of rule actions ("http-request set-header X-IP %[src]"). A format
+ * is compiled once at load time and rendered per stream into a buffer. */
+#ifndef PROXYD_LOGFORMAT_H
+#define PROXYD_LOGFORMAT_H
+
+#include <stddef.h>
+
+#include <proxyd/registry.h>
+
+struct stream;
+struct sample_expr;
+
+/* Options in %{+Q,-X}: */
+enum {
+	LF_OPT_QUOTE = 1 << 0,     /* +Q: double-quote strings */
+	LF_OPT_HEX   = 1 << 1,     /* +X: integers in hexadecimal */
+	LF_OPT_ESC   = 1 << 2,     /* +E: escape quotes and backslashes */
+};
+
+/* A %variable: writes its value into dst (at most size bytes), returns
+ * the length written, or -1 when it has no value ("-" is written then). */
+struct lf_var {
+	const char *name;
+	int (*fn)(struct stream *s, char *dst, size_t size, unsigned opts);
+	unsigned use;              /* SMP_USE_* it needs */
+};
+extern struct registry lf_vars;
+#define LF_VAR_REGISTER(tbl) REGISTER_TABLE(lf_vars, tbl)
+
+enum lf_type { LF_TEXT = 0, LF_EXPR, LF_VAR };
+
+struct lf_node {
+	enum lf_type type;
+	unsigned opts;
+	const char *text;          /* LF_TEXT */
+	size_t len;
+	const struct sample_expr *expr;  /* LF_EXPR */
+	const struct lf_var *var;        /* LF_VAR */
+};
+
+struct logformat {
+	int nb;
+	struct lf_node *nodes;
+	unsigned use;              /* SMP_USE_* of everything it reads */
+	int is_const;              /* plain text, no item */
+};
+
+/* Compiles <fmt>. 0, or -1 with the reason in <err>. */
+int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t errlen);
+/* Renders <lf> for <s> into dst; returns the length (truncated to size). */
+size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size);
+
+#endif

@@ -1,0 +1,209 @@
+/* Log-format compiler and renderer (see logformat.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include <proxyd/cfg.h>
+#include <proxyd/logformat.h>
+#include <proxyd/sample.h>
+
+struct registry lf_vars = REGISTRY_INIT("log-format variables");
+
+static const struct lf_var *lf_var_find(const char *name, size_t len)
+{
+	struct reg_node *n;
+
+	registry_for_each(n, lf_vars)
+		for (const struct lf_var *v = n->table; v->name; v++)
+			if (strlen(v->name) == len && strncmp(v->name, name, len) == 0)
+				return v;
+	return NULL;
+}
+
+static int parse_opts(const char **pp, unsigned *opts, char *err, size_t errlen)
+{
+	const char *p = *pp + 1;   /* after '{' */
+
+	while (*p && *p != '}') {
+		int on = *p == '+';
+		if (*p != '+' && *p != '-') {
+			snprintf(err, errlen, "option '%c' in %%{...} must start with '+' or '-'", *p);
+			return -1;
+		}
+		p++;
+		unsigned bit = *p == 'Q' ? LF_OPT_QUOTE : *p == 'X' ? LF_OPT_HEX : *p == 'E' ? LF_OPT_ESC : 0;
+		if (!bit) {
+			snprintf(err, errlen, "unknown log-format option '%c' (proxyd knows Q, X and E)", *p);
+			return -1;
+		}
+		*opts = on ? (*opts | bit) : (*opts & ~bit);
+		p++;
+		if (*p == ',')
+			p++;
+	}
+	if (*p != '}') {
+		snprintf(err, errlen, "missing '}' after log-format options");
+		return -1;
+	}
+	*pp = p + 1;
+	return 0;
+}
+
+int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t errlen)
+{
+	struct lf_node nodes[128];
+	int nb = 0;
+	char text[4096];
+	size_t tl = 0;
+	const char *p = fmt;
+
+	memset(lf, 0, sizeof(*lf));
+	while (*p) {
+		if (*p != '%') {
+			if (tl + 1 >= sizeof(text)) {
+				snprintf(err, errlen, "log-format text too long");
+				return -1;
+			}
+			text[tl++] = *p++;
+			continue;
+		}
+		if (p[1] == '%') {
+			text[tl++] = '%';
+			p += 2;
+			continue;
+		}
+		if (nb + 2 >= (int)ARRAY_SIZE(nodes)) {
+			snprintf(err, errlen, "too many items in log-format");
+			return -1;
+		}
+		if (tl) {
+			nodes[nb].type = LF_TEXT;
+			nodes[nb].text = cfg_strndup(text, tl);
+			nodes[nb].len = tl;
+			nb++;
+			tl = 0;
+		}
+		struct lf_node *n = &nodes[nb];
+		memset(n, 0, sizeof(*n));
+		p++;
+		if (*p == '{' && parse_opts(&p, &n->opts, err, errlen) < 0)
+			return -1;
+		if (*p == '[') {
+			const char *e = p + 1;
+			char perr[512];
+			struct sample_expr *expr = sample_parse_expr(&e, perr, sizeof(perr));
+			if (!expr) {
+				snprintf(err, errlen, "failed to parse sample expression in '%s': %s", fmt, perr);
+				return -1;
+			}
+			if (*e != ']') {
+				snprintf(err, errlen, "missing ']' after sample expression '%.*s' in '%s'",
+				         (int)(e - p - 1), p + 1, fmt);
+				return -1;
+			}
+			n->type = LF_EXPR;
+			n->expr = expr;
+			lf->use |= expr->fetch->use;
+			p = e + 1;
+		} else {
+			const char *name = p;
+			while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+				p++;
+			const struct lf_var *v = NULL;
+			/* the longest known name wins: %Tr vs %T */
+			for (const char *q = p; q > name && !v; q--)
+				if ((v = lf_var_find(name, (size_t)(q - name))))
+					p = q;
+			if (!v) {
+				snprintf(err, errlen, "unknown log-format variable '%%%.*s' in '%s' (use %%[fetch] for samples,"
+				         " %%%% for a percent sign)", (int)(p - name), name, fmt);
+				return -1;
+			}
+			n->type = LF_VAR;
+			n->var = v;
+			lf->use |= v->use;
+		}
+		nb++;
+	}
+	if (tl) {
+		nodes[nb].type = LF_TEXT;
+		nodes[nb].text = cfg_strndup(text, tl);
+		nodes[nb].len = tl;
+		nodes[nb].opts = 0;
+		nb++;
+	}
+	lf->nb = nb;
+	lf->nodes = cfg_alloc(sizeof(*nodes) * (size_t)(nb ? nb : 1));
+	memcpy(lf->nodes, nodes, sizeof(*nodes) * (size_t)nb);
+	lf->is_const = nb == 0 || (nb == 1 && nodes[0].type == LF_TEXT);
+	return 0;
+}
+
+static size_t put(char *dst, size_t pos, size_t size, const char *s, size_t len)
+{
+	if (pos >= size)
+		return pos;
+	if (len > size - pos)
+		len = size - pos;
+	memcpy(dst + pos, s, len);
+	return pos + len;
+}
+
+static size_t put_escaped(char *dst, size_t pos, size_t size, const char *s, size_t len, unsigned opts)
+{
+	if (opts & LF_OPT_QUOTE)
+		pos = put(dst, pos, size, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if ((opts & (LF_OPT_ESC | LF_OPT_QUOTE)) && (c == '"' || c == '\\'))
+			pos = put(dst, pos, size, "\\", 1);
+		pos = put(dst, pos, size, &c, 1);
+	}
+	if (opts & LF_OPT_QUOTE)
+		pos = put(dst, pos, size, "\"", 1);
+	return pos;
+}
+
+size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size)
+{
+	size_t pos = 0;
+
+	for (int i = 0; i < lf->nb; i++) {
+		const struct lf_node *n = &lf->nodes[i];
+		switch (n->type) {
+		case LF_TEXT:
+			pos = put(dst, pos, size, n->text, n->len);
+			break;
+		case LF_EXPR: {
+			struct sample smp;
+			smp.flags = 0;
+			if (!sample_process(n->expr, s, &smp)) {
+				pos = put(dst, pos, size, "-", 1);
+				break;
+			}
+			if ((n->opts & LF_OPT_HEX) && (smp.type == SMP_T_SINT || smp.type == SMP_T_BOOL)) {
+				char hex[32];
+				int l = snprintf(hex, sizeof(hex), "%llX", (unsigned long long)smp.data.sint);
+				pos = put(dst, pos, size, hex, (size_t)l);
+				break;
+			}
+			if (!sample_cast(&smp, SMP_T_STR)) {
+				pos = put(dst, pos, size, "-", 1);
+				break;
+			}
+			pos = put_escaped(dst, pos, size, smp.data.str.ptr, smp.data.str.len, n->opts);
+			break;
+		}
+		case LF_VAR: {
+			if (pos >= size)
+				break;
+			int l = n->var->fn(s, dst + pos, size - pos, n->opts);
+			if (l < 0)
+				pos = put(dst, pos, size, "-", 1);
+			else
+				pos += (size_t)l;
+			break;
+		}
+		}
+	}
+	return pos;
+}
