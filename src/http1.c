@@ -15,6 +15,115 @@ enum { CUR_NONE = 0, CUR_FIELD, CUR_VALUE };
 #define HMF_DONE_PENDING (1u << 30)   /* message complete, reported after the head */
 #define HMF_HEAD_REPORTED (1u << 29)
 
+/*------------------------------------------------------------------------
+ * Chunked framing check. llhttp 8.1 accepts a CR followed by any byte
+ * where the CRLF after a chunk size or after chunk data belongs, and any
+ * two bytes after chunk data ("5\r\nhelloXY0\r\n\r\n"): another parser
+ * would split that body differently (request smuggling). The bytes llhttp
+ * accepted as body are run through this strict state machine as well.
+ */
+enum {
+	CK_SIZE = 0,     /* chunk size digits */
+	CK_SIZE_REST,    /* blanks, extensions, up to CR */
+	CK_SIZE_LF,
+	CK_DATA,
+	CK_DATA_CR,
+	CK_DATA_LF,
+	CK_TRAILER,      /* start of a trailer line, or the final CRLF */
+	CK_TRAILER_LINE,
+	CK_TRAILER_LF,
+	CK_END_LF,
+	CK_DONE,
+};
+
+static int hexdigit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Checks the chunked body bytes [p, p+n). 0, -1 on a framing error, -2
+ * on a size that does not fit 64 bits. */
+static int chunk_check(struct http_msg *m, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		switch (m->ck_state) {
+		case CK_SIZE: {
+			int d = hexdigit(c);
+			if (d >= 0) {
+				if (++m->ck_digits > 16)
+					return -2;
+				m->ck_left = m->ck_left * 16 + (uint64_t)d;
+				break;
+			}
+			if (!m->ck_digits)
+				return -1;
+			m->ck_state = CK_SIZE_REST;
+		}
+			/* fall through */
+		case CK_SIZE_REST:
+			if (c == '\r')
+				m->ck_state = CK_SIZE_LF;
+			else if (c == '\n' || c == 0)
+				return -1;
+			break;
+		case CK_SIZE_LF:
+			if (c != '\n')
+				return -1;
+			m->ck_digits = 0;
+			m->ck_state = m->ck_left ? CK_DATA : CK_TRAILER;
+			break;
+		case CK_DATA: {
+			size_t take = n - i;
+			if (take > m->ck_left)
+				take = (size_t)m->ck_left;
+			m->ck_left -= take;
+			i += take - 1;
+			if (!m->ck_left)
+				m->ck_state = CK_DATA_CR;
+			break;
+		}
+		case CK_DATA_CR:
+			if (c != '\r')
+				return -1;
+			m->ck_state = CK_DATA_LF;
+			break;
+		case CK_DATA_LF:
+			if (c != '\n')
+				return -1;
+			m->ck_state = CK_SIZE;
+			break;
+		case CK_TRAILER:
+			if (c == '\r') {
+				m->ck_state = CK_END_LF;
+				break;
+			}
+			m->ck_state = CK_TRAILER_LINE;
+			/* fall through */
+		case CK_TRAILER_LINE:
+			if (c == '\r')
+				m->ck_state = CK_TRAILER_LF;
+			else if (c == '\n' || c == 0)
+				return -1;
+			break;
+		case CK_TRAILER_LF:
+			if (c != '\n')
+				return -1;
+			m->ck_state = CK_TRAILER;
+			break;
+		case CK_END_LF:
+			if (c != '\n')
+				return -1;
+			m->ck_state = CK_DONE;
+			break;
+		default:
+			return -1;   /* bytes after the end of the message */
+		}
+	}
+	return 0;
+}
+
 static struct http_msg *msg_of(llhttp_t *p)
 {
 	return p->data;
@@ -290,11 +399,15 @@ enum http_parse_res http_msg_parse(struct http_msg *msg, uint32_t end, enum http
 	msg->req_meth = (unsigned char)req_meth;
 
 	uint32_t before = msg->next;
+	int in_body = (msg->flags & (HMF_HEAD_REPORTED | HMF_CHUNKED)) == (HMF_HEAD_REPORTED | HMF_CHUNKED);
+	int ck = 0;
 	e = llhttp_execute(&msg->p, start, end - msg->next);
 	if (e == HPE_OK) {
 		msg->next = end;
 		if (msg->flags & HMF_HEAD_REPORTED)
 			msg->body_len += end - before;
+		if (in_body && (ck = chunk_check(msg, start, end - before)) < 0)
+			goto bad_chunk;
 		return HTTP_PARSE_MORE;
 	}
 	if (e != HPE_PAUSED && e != HPE_PAUSED_UPGRADE)
@@ -318,6 +431,10 @@ enum http_parse_res http_msg_parse(struct http_msg *msg, uint32_t end, enum http
 		}
 	}
 
+	if (in_body && ((ck = chunk_check(msg, start, msg->next - before)) < 0 ||
+	                ((msg->flags & HMF_DONE_SEEN) && msg->ck_state != CK_DONE)))
+		goto bad_chunk;
+
 	if (!(msg->flags & HMF_HEAD_REPORTED) && (msg->flags & HMF_HDRS_SEEN)) {
 		msg->flags |= HMF_HEAD_REPORTED;
 		msg->head_len = msg->next - msg->sol;
@@ -333,6 +450,10 @@ enum http_parse_res http_msg_parse(struct http_msg *msg, uint32_t end, enum http
 	if (e == HPE_PAUSED_UPGRADE)
 		return HTTP_PARSE_UPGRADE;
 	return HTTP_PARSE_MORE;
+
+bad_chunk:
+	msg->err_reason = ck == -2 ? "Chunk size overflow" : "invalid chunked framing (CRLF expected)";
+	return parse_error(msg, HPE_INVALID_CHUNK_SIZE);
 }
 
 enum http_parse_res http_msg_finish(struct http_msg *msg)

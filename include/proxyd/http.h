@@ -76,6 +76,9 @@ struct http_msg {
 	uint32_t arena_size;
 	uint16_t cap_hdrs;          /* table size: parsed headers plus room for added ones */
 	int status_override;        /* response status set by a rule, 0 if none */
+	unsigned char ck_state;     /* chunked framing check (internal, see http1.c) */
+	unsigned char ck_digits;
+	uint64_t ck_left;
 	unsigned char cur;          /* parser callback state (internal) */
 	unsigned char req_meth;     /* response: method of its request (HEAD has no body) */
 	struct http_hdr *hdrs;

@@ -57,6 +57,14 @@ BAD_REQUESTS = {
         b"fffffffffffffffff1\r\nabc\r\n0\r\n\r\n",
     "chunk_data_longer_than_size":
         b"POST / HTTP/1.1\r\n" + REQ + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
+    # framing llhttp 8.1 lets through (a CR followed by any byte, any two
+    # bytes after chunk data): proxyd checks the chunked framing itself
+    "chunk_size_cr_without_lf":
+        b"POST / HTTP/1.1\r\n" + REQ + b"Transfer-Encoding: chunked\r\n\r\n5\rXhello\r\n0\r\n\r\n",
+    "chunk_data_without_crlf":
+        b"POST / HTTP/1.1\r\n" + REQ + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n",
+    "last_chunk_cr_without_lf":
+        b"POST / HTTP/1.1\r\n" + REQ + b"Transfer-Encoding: chunked\r\n\r\n0\rX\r\n",
     "negative_content_length":
         b"POST / HTTP/1.1\r\n" + REQ + b"Content-Length: -1\r\n\r\n",
     "signed_content_length":
