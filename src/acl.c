@@ -199,6 +199,7 @@ int acl_exec(const struct acl *acl, struct stream *s)
 	list_for_each(e, &acl->exprs, list) {
 		struct sample smp;
 		smp.flags = SMP_OPT_ITERATE;
+		smp.ctx = 0;
 		/* every value of a multi-valued fetch is tried (all the
 		 * occurrences of a header, for instance) */
 		do {

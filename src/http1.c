@@ -8,6 +8,7 @@
 
 #include <proxyd/compiler.h>
 #include <proxyd/http.h>
+#include <proxyd/str.h>
 
 enum { CUR_NONE = 0, CUR_FIELD, CUR_VALUE };
 
@@ -221,7 +222,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 
 static int name_is(const struct http_msg *m, const struct http_hdr *h, const char *name, size_t len)
 {
-	return h->nlen == len && strncasecmp(m->area + h->n, name, len) == 0;
+	return h->nlen == len && mem_ieq(m->area + h->n, name, len);
 }
 
 static int on_header_value_complete(llhttp_t *p)
@@ -250,7 +251,7 @@ static int on_header_value_complete(llhttp_t *p)
 		}
 		break;
 	case 6:
-		if (name_is(m, h, "expect", 6) && h->vlen == 12 && strncasecmp(v, "100-continue", 12) == 0)
+		if (name_is(m, h, "expect", 6) && h->vlen == 12 && mem_ieq(v, "100-continue", 12))
 			m->flags |= HMF_EXPECT_100;
 		break;
 	case 7:
@@ -270,11 +271,11 @@ static int on_header_value_complete(llhttp_t *p)
 				size_t l = (size_t)(t - s);
 				if (!l)
 					continue;
-				if (l == 5 && strncasecmp(s, "close", 5) == 0)
+				if (l == 5 && mem_ieq(s, "close", 5))
 					m->flags |= HMF_CONN_CLOSE;
-				else if (l == 10 && strncasecmp(s, "keep-alive", 10) == 0)
+				else if (l == 10 && mem_ieq(s, "keep-alive", 10))
 					m->flags |= HMF_CONN_KAL;
-				else if (l == 7 && strncasecmp(s, "upgrade", 7) == 0)
+				else if (l == 7 && mem_ieq(s, "upgrade", 7))
 					m->flags |= HMF_CONN_UPG;
 				else
 					m->flags |= HMF_CONN_OTHER;
@@ -355,6 +356,14 @@ void http_msg_init(struct http_msg *msg, llhttp_type_t type, struct http_hdr *hd
 	msg->p.data = msg;
 	msg->hdrs = hdrs;
 	msg->max_hdrs = max_hdrs;
+}
+
+void http_msg_prepare(struct http_msg *msg, llhttp_type_t type, struct http_hdr *hdrs, uint16_t max_hdrs)
+{
+	msg->p.type = (uint8_t)type;
+	msg->hdrs = hdrs;
+	msg->max_hdrs = max_hdrs;
+	msg->state = HTTP_MSG_IDLE;
 }
 
 void http_msg_begin(struct http_msg *msg, const char *area, uint32_t sol)
@@ -497,7 +506,7 @@ int http_msg_status(const struct http_msg *msg)
 int http_find_hdr(const struct http_msg *msg, const char *name, size_t nlen, int from)
 {
 	for (int i = from + 1; i < msg->nb_hdrs; i++)
-		if (msg->hdrs[i].nlen == nlen && strncasecmp(http_hdr_name(msg, &msg->hdrs[i]), name, nlen) == 0)
+		if (msg->hdrs[i].nlen == nlen && mem_ieq(http_hdr_name(msg, &msg->hdrs[i]), name, nlen))
 			return i;
 	return -1;
 }
@@ -512,7 +521,7 @@ int http_value_has_token(const char *v, size_t vlen, const char *token, size_t t
 		const char *s = t;
 		while (t < end && *t != ',' && *t != ' ' && *t != '\t')
 			t++;
-		if ((size_t)(t - s) == tlen && strncasecmp(s, token, tlen) == 0)
+		if ((size_t)(t - s) == tlen && mem_ieq(s, token, tlen))
 			return 1;
 	}
 	return 0;

@@ -18,6 +18,7 @@
 #include <proxyd/regex.h>
 #include <proxyd/rules.h>
 #include <proxyd/sample.h>
+#include <proxyd/str.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
 
@@ -381,18 +382,18 @@ static int name_matches(const struct hdr_act *a, const char *n, size_t nl)
 {
 	switch (a->match) {
 	case PAT_MATCH_BEG:
-		return nl >= a->nlen && strncasecmp(n, a->name, a->nlen) == 0;
+		return nl >= a->nlen && mem_ieq(n, a->name, a->nlen);
 	case PAT_MATCH_END:
-		return nl >= a->nlen && strncasecmp(n + nl - a->nlen, a->name, a->nlen) == 0;
+		return nl >= a->nlen && mem_ieq(n + nl - a->nlen, a->name, a->nlen);
 	case PAT_MATCH_SUB:
 		for (size_t i = 0; i + a->nlen <= nl; i++)
-			if (strncasecmp(n + i, a->name, a->nlen) == 0)
+			if (mem_ieq(n + i, a->name, a->nlen))
 				return 1;
 		return 0;
 	case PAT_MATCH_REG:
 		return regex_exec(a->re, n, nl);
 	default:
-		return nl == a->nlen && strncasecmp(n, a->name, nl) == 0;
+		return nl == a->nlen && mem_ieq(n, a->name, nl);
 	}
 }
 

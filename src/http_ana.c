@@ -22,6 +22,7 @@
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/server.h>
+#include <proxyd/str.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
 #include <proxyd/vars.h>
@@ -56,8 +57,9 @@ static struct http_txn *txn_new(struct stream *s)
 	if (!txn)
 		return NULL;
 	memset(txn, 0, sizeof(*txn));
-	http_msg_init(&txn->req, HTTP_REQUEST, txn->hdrs, max);
-	http_msg_init(&txn->rsp, HTTP_RESPONSE, txn->hdrs + cap, max);
+	/* the parsers are initialised when each message begins */
+	http_msg_prepare(&txn->req, HTTP_REQUEST, txn->hdrs, max);
+	http_msg_prepare(&txn->rsp, HTTP_RESPONSE, txn->hdrs + cap, max);
 	txn->vars = (struct var_value *)(txn->hdrs + 2 * (size_t)cap);
 	memset(txn->vars, 0, (size_t)vars_txn_slots() * sizeof(struct var_value));
 	char *arena = (char *)(txn->vars + vars_txn_slots());
@@ -115,13 +117,13 @@ static int hop_by_hop(const struct http_msg *m, const struct http_hdr *h, int ke
 
 	switch (h->nlen) {
 	case 2:
-		return strncasecmp(n, "te", 2) == 0;
+		return mem_ieq(n, "te", 2);
 	case 7:
-		return !keep_upgrade && strncasecmp(n, "upgrade", 7) == 0;
+		return !keep_upgrade && mem_ieq(n, "upgrade", 7);
 	case 10:
-		return strncasecmp(n, "connection", 10) == 0 || strncasecmp(n, "keep-alive", 10) == 0;
+		return mem_ieq(n, "connection", 10) || mem_ieq(n, "keep-alive", 10);
 	case 16:
-		return strncasecmp(n, "proxy-connection", 16) == 0;
+		return mem_ieq(n, "proxy-connection", 16);
 	}
 	if (!(m->flags & HMF_CONN_OTHER))
 		return 0;
@@ -129,8 +131,8 @@ static int hop_by_hop(const struct http_msg *m, const struct http_hdr *h, int ke
 	for (int i = -1; (i = http_find_hdr(m, "connection", 10, i)) >= 0;) {
 		const struct http_hdr *c = &m->hdrs[i];
 		if (http_value_has_token(http_hdr_value(m, c), c->vlen, n, h->nlen) &&
-		    !(h->nlen == 17 && strncasecmp(n, "transfer-encoding", 17) == 0) &&
-		    !(h->nlen == 14 && strncasecmp(n, "content-length", 14) == 0))
+		    !(h->nlen == 17 && mem_ieq(n, "transfer-encoding", 17)) &&
+		    !(h->nlen == 14 && mem_ieq(n, "content-length", 14)))
 			return 1;
 	}
 	return 0;
@@ -378,9 +380,9 @@ static void analyse_request(struct stream *s)
 	for (int i = 0; i < 3 && rl < sizeof(txn->rline) - 2; i++) {
 		size_t l = MIN(m->sl_len[i], sizeof(txn->rline) - 2 - rl);
 		if (i == 2) {
-			l = (size_t)snprintf(txn->rline + rl, sizeof(txn->rline) - rl, "HTTP/1.%d",
-			                     (m->flags & HMF_VER_11) ? 1 : 0);
-			rl += MIN(l, sizeof(txn->rline) - 1 - rl);
+			l = MIN((size_t)8, sizeof(txn->rline) - 1 - rl);
+			memcpy(txn->rline + rl, (m->flags & HMF_VER_11) ? "HTTP/1.1" : "HTTP/1.0", l);
+			rl += l;
 			break;
 		}
 		memcpy(txn->rline + rl, http_sl(m, i), l);

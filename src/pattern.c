@@ -13,6 +13,7 @@
 #include <proxyd/cfg.h>
 #include <proxyd/pattern.h>
 #include <proxyd/regex.h>
+#include <proxyd/str.h>
 
 static const char *const match_names[PAT_MATCH_NUM] = {
 	[PAT_MATCH_FOUND] = "found", [PAT_MATCH_BOOL] = "bool", [PAT_MATCH_INT] = "int",
@@ -240,14 +241,14 @@ int pattern_load_file(struct pattern_head *head, const char *path, unsigned flag
 /*------------------------------------------------------------------------
  * Matching
  */
-static int mem_eq(const char *a, size_t al, const char *b, size_t bl, int icase)
+static inline int mem_eq(const char *a, size_t al, const char *b, size_t bl, int icase)
 {
 	if (al != bl)
 		return 0;
-	return icase ? strncasecmp(a, b, al) == 0 : memcmp(a, b, al) == 0;
+	return icase ? mem_ieq(a, b, al) : memcmp(a, b, al) == 0;
 }
 
-static int mem_find(const char *hay, size_t hl, const char *needle, size_t nl, int icase)
+static inline int mem_find(const char *hay, size_t hl, const char *needle, size_t nl, int icase)
 {
 	if (nl > hl)
 		return 0;
@@ -280,7 +281,7 @@ static int match_delim(const char *s, size_t sl, const char *pat, size_t pl, int
 	return 0;
 }
 
-static int match_one(enum pat_match m, const struct pattern *p, const struct sample *smp)
+static inline int match_one(enum pat_match m, const struct pattern *p, const struct sample *smp)
 {
 	int icase = p->flags & PAT_F_ICASE;
 	const char *s = smp->data.str.ptr;
@@ -347,13 +348,13 @@ static int match_one(enum pat_match m, const struct pattern *p, const struct sam
 
 int pattern_exec(const struct pattern_head *head, struct sample *smp)
 {
+	const struct pattern *p = head->pats, *end = head->pats + head->nb;
+
 	switch (head->match) {
 	case PAT_MATCH_FOUND:
 		return 1;
 	case PAT_MATCH_BOOL:
-		if (!sample_cast(smp, SMP_T_BOOL))
-			return 0;
-		return smp->data.sint != 0;
+		return sample_cast(smp, SMP_T_BOOL) && smp->data.sint != 0;
 	case PAT_MATCH_INT:
 		if (!sample_cast(smp, SMP_T_SINT))
 			return 0;
@@ -371,8 +372,31 @@ int pattern_exec(const struct pattern_head *head, struct sample *smp)
 			return 0;
 		break;
 	}
-	for (int i = 0; i < head->nb; i++)
-		if (match_one(head->match, &head->pats[i], smp))
-			return 1;
-	return 0;
+
+	/* one loop per method: the common string methods inline */
+	const char *s = smp->data.str.ptr;
+	size_t sl = smp->data.str.len;
+	switch (head->match) {
+	case PAT_MATCH_STR:
+		for (; p < end; p++)
+			if (mem_eq(s, sl, p->v.str.ptr, p->v.str.len, p->flags & PAT_F_ICASE))
+				return 1;
+		return 0;
+	case PAT_MATCH_BEG:
+		for (; p < end; p++)
+			if (sl >= p->v.str.len && mem_eq(s, p->v.str.len, p->v.str.ptr, p->v.str.len, p->flags & PAT_F_ICASE))
+				return 1;
+		return 0;
+	case PAT_MATCH_END:
+		for (; p < end; p++)
+			if (sl >= p->v.str.len && mem_eq(s + sl - p->v.str.len, p->v.str.len, p->v.str.ptr, p->v.str.len,
+			                                 p->flags & PAT_F_ICASE))
+				return 1;
+		return 0;
+	default:
+		for (; p < end; p++)
+			if (match_one(head->match, p, smp))
+				return 1;
+		return 0;
+	}
 }

@@ -346,16 +346,15 @@ struct sample_expr *sample_parse_word(const char *word, char *err, size_t errlen
 
 int sample_process(const struct sample_expr *expr, struct stream *s, struct sample *smp)
 {
+	/* fetches set the type and the data they produce: only the flags
+	 * and the iteration state need a defined value */
 	if (!(smp->flags & SMP_F_NOT_LAST)) {
-		unsigned opts = smp->flags & SMP_OPT_ITERATE;
-		memset(smp, 0, sizeof(*smp));
-		smp->flags = opts;
+		smp->flags &= SMP_OPT_ITERATE;
+		smp->ctx = 0;
 	} else {
 		smp->flags &= ~SMP_F_NOT_LAST;
-		long ctx = smp->ctx;
-		memset(&smp->data, 0, sizeof(smp->data));
-		smp->ctx = ctx;
 	}
+	smp->type = SMP_T_ANY;
 	if (!expr->fetch->fn(expr->args, smp, s, expr->fetch))
 		return 0;
 	for (int i = 0; i < expr->nb_convs; i++) {
@@ -484,7 +483,7 @@ static int str_to_ip(struct sample *smp, enum smp_type want)
 	return 0;
 }
 
-int sample_cast(struct sample *smp, enum smp_type type)
+int sample_cast_slow(struct sample *smp, enum smp_type type)
 {
 	if (type == SMP_T_ANY || smp->type == type)
 		return 1;

@@ -107,6 +107,9 @@ static inline const char *http_sl(const struct http_msg *m, int i)
  * starting at offset <sol> of <area>. <hdrs> has room for <max_hdrs>. */
 void http_msg_init(struct http_msg *msg, llhttp_type_t type, struct http_hdr *hdrs, uint16_t max_hdrs);
 void http_msg_begin(struct http_msg *msg, const char *area, uint32_t sol);
+/* Like http_msg_init() without initialising the parser yet, for a zeroed
+ * message that http_msg_begin() will start. */
+void http_msg_prepare(struct http_msg *msg, llhttp_type_t type, struct http_hdr *hdrs, uint16_t max_hdrs);
 
 /* Result of feeding bytes to the parser. */
 enum http_parse_res {

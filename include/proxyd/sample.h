@@ -174,7 +174,11 @@ int sample_process(const struct sample_expr *expr, struct stream *s, struct samp
 
 /* Converts <smp> in place to <type>; returns 0 when impossible. Strings
  * produced by a cast live in a per-thread scratch buffer (see smp_trash()). */
-int sample_cast(struct sample *smp, enum smp_type type);
+int sample_cast_slow(struct sample *smp, enum smp_type type);
+static inline int sample_cast(struct sample *smp, enum smp_type type)
+{
+	return smp->type == type || type == SMP_T_ANY || sample_cast_slow(smp, type);
+}
 int sample_can_cast(enum smp_type from, enum smp_type to);
 /* Makes a string sample writable (copies it to a scratch buffer). */
 int sample_make_rw(struct sample *smp);
