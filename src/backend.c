@@ -7,6 +7,7 @@
 #include <proxyd/global.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/lb.h>
+#include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/server.h>
@@ -19,9 +20,20 @@ struct proxy *backend_select(struct stream *s)
 {
 	struct switching_rule *r;
 
-	list_for_each(r, &s->fe->switching_rules, list)
-		if (cond_exec(r->cond, s->fe, s))
+	list_for_each(r, &s->fe->switching_rules, list) {
+		if (!cond_exec(r->cond, s->fe, s))
+			continue;
+		if (!r->dyn)
 			return r->be;
+		/* a name built from the request: an unknown one, or a backend of
+		 * another mode, falls through to the next rule (as HAProxy) */
+		char name[256];
+		size_t n = logformat_build(r->dyn, s, name, sizeof(name) - 1);
+		name[n] = 0;
+		struct proxy *be = proxy_find(name, PR_CAP_BE);
+		if (be && (be->c.mode == s->fe->c.mode || s->fe->c.mode != PR_MODE_HTTP))
+			return be;
+	}
 	return s->fe->defbe;
 }
 

@@ -153,6 +153,8 @@ int cfg_post_parse(void)
 			}
 			struct switching_rule *r;
 			list_for_each(r, &px->switching_rules, list) {
+				if (r->dyn)
+					continue;   /* found by name for each request */
 				r->be = proxy_find(r->be_name, PR_CAP_BE);
 				if (!r->be) {
 					ha_alert("config : Proxy '%s': unable to find required use_backend: '%s'.",

@@ -8,6 +8,7 @@
 #include <proxyd/cfg.h>
 #include <proxyd/diag.h>
 #include <proxyd/lb.h>
+#include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/sample.h>
@@ -184,6 +185,14 @@ static int parse_use_backend(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 	r->be_name = cfg_strdup(args[0]);
 	r->file = ctx->file;
 	r->line = ctx->line;
+	if (strstr(args[0], "%[")) {
+		char err[512];
+		r->dyn = cfg_alloc(sizeof(*r->dyn));
+		if (logformat_parse(args[0], r->dyn, err, sizeof(err)) < 0) {
+			cfg_alert(ctx, "'use_backend %s': %s", args[0], err);
+			return -1;
+		}
+	}
 	if (cond_parse_tail(ctx, args, nargs, 1, SMP_VAL_REQ, "use_backend rule", &r->cond) < 0)
 		return -1;
 	list_append(&ctx->px->switching_rules, &r->list);

@@ -19,8 +19,10 @@
 #include <proxyd/http.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/log.h>
+#include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
+#include <proxyd/sample.h>
 #include <proxyd/server.h>
 #include <proxyd/str.h>
 #include <proxyd/stream.h>
@@ -280,6 +282,15 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	if (!stream_buf_alloc(s, b)) {
 		s->flags |= SF_KILL;
 		return;
+	}
+	struct http_reply built;
+	if (r->lf_body) {
+		/* evaluated now, while the request head can still be read */
+		struct trash *t = smp_trash();
+		built = *r;
+		built.body_len = logformat_build(r->lf_body, s, t->area, t->size);
+		built.body = t->area;
+		r = &built;
 	}
 	/* A request answered right after its head may well be complete
 	 * already (no body, or all of it received): then the connection can

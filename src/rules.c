@@ -8,6 +8,7 @@
 #include <proxyd/cfg.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/http_reply.h>
+#include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/stream.h>
@@ -121,8 +122,28 @@ static int parse_return(struct cfg_ctx *ctx, struct act_rule *rule, char **args,
 			}
 			hlen += (size_t)n;
 			i += 3;
-		} else if (strcmp(a, "lf-string") == 0 || strcmp(a, "lf-file") == 0 || strcmp(a, "errorfiles") == 0) {
-			cfg_alert(ctx, "'http-request return %s' is not supported yet by proxyd (use 'string' or 'file')", a);
+		} else if ((strcmp(a, "lf-string") == 0 || strcmp(a, "lf-file") == 0) && i + 1 < nargs) {
+			struct http_reply tmp = { 0 };
+			const char *fmt = args[i + 1];
+			if (a[3] == 'f') {
+				if (http_reply_load_body(args[i + 1], &tmp, err, sizeof(err)) < 0) {
+					cfg_alert(ctx, "'http-request return lf-file': %s", err);
+					return -1;
+				}
+				fmt = tmp.body;
+			}
+			struct logformat *lf = cfg_alloc(sizeof(*lf));
+			if (logformat_parse(fmt, lf, err, sizeof(err)) < 0) {
+				cfg_alert(ctx, "'http-request return %s': %s", a, err);
+				return -1;
+			}
+			r->lf_body = lf;
+			r->body = "";
+			has_body = 1;
+			i += 2;
+		} else if (strcmp(a, "errorfiles") == 0) {
+			cfg_alert(ctx, "'http-request return errorfiles' is not supported yet by proxyd (http-errors "
+			          "sections are not either)");
 			return -1;
 		} else {
 			cfg_alert(ctx, "'http-request return': unexpected '%s' (expected 'status <code>', "

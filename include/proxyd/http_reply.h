@@ -25,7 +25,10 @@ struct http_reply {
 	const char *body;
 	size_t body_len;
 	const char *hdrs;            /* extra "Name: value\r\n" lines, or NULL */
+	const struct logformat *lf_body;  /* lf-string / lf-file: built per request */
 };
+
+struct logformat;
 
 /* Index of <status> in the error table, or -1 if errorfile cannot replace it. */
 int http_err_index(int status);

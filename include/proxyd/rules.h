@@ -61,11 +61,14 @@ int cond_parse_tail(struct cfg_ctx *ctx, char **args, int nargs, int cur, unsign
 int cond_exec(const struct cond *cond, struct proxy *px, struct stream *s);
 
 /* A "use_backend" line. */
+struct logformat;
+
 struct switching_rule {
 	struct list list;
 	struct cond *cond;
 	const char *be_name;
 	struct proxy *be;            /* resolved after parsing */
+	struct logformat *dyn;       /* "use_backend %[...]": the name is built per request */
 	const char *file;
 	int line;
 };

@@ -342,8 +342,9 @@ static void test_not_supported_yet(void **state)
 		  L(2, "'http-request tarpit' is a valid HAProxy action but is not supported yet by proxyd") },
 		{ "backend be\n  http-response track-sc0 src\n", ALERT,
 		  L(2, "'http-response track-sc0' is a valid HAProxy action but is not supported yet by proxyd") },
-		{ "frontend fe\n  http-request return lf-string x\n", ALERT,
-		  L(2, "'http-request return lf-string' is not supported yet by proxyd (use 'string' or 'file')") },
+		{ "frontend fe\n  http-request return errorfiles x\n", ALERT,
+		  L(2, "'http-request return errorfiles' is not supported yet by proxyd (http-errors sections are not "
+		       "either)") },
 		/* balance */
 		{ "backend be\n  balance leastconn\n", ALERT,
 		  L(2, "'balance leastconn' is not supported yet by proxyd (available: roundrobin)") },
@@ -1010,10 +1011,14 @@ static void test_http_request_return_errors(void **state)
 		  L(2, "'http-request return': 'content-type' given without a body ('string' or 'file')") },
 		{ "frontend fe\n  http-request return string hello\n", ALERT,
 		  L(2, "'http-request return': a 'content-type' is required with a body (e.g. 'content-type text/plain')") },
-		{ "frontend fe\n  http-request return lf-file /x\n", ALERT,
-		  L(2, "'http-request return lf-file' is not supported yet by proxyd (use 'string' or 'file')") },
+		{ "frontend fe\n  http-request return lf-file /nonexistent/x\n", ALERT,
+		  L(2, "'http-request return lf-file': cannot open file '/nonexistent/x': No such file or directory") },
+		{ "frontend fe\n  http-request return content-type text/plain lf-string %[nope]\n", ALERT,
+		  L(2, "'http-request return lf-string': failed to parse sample expression in '%[nope]': unknown "
+		       "fetch method 'nope'") },
 		{ "frontend fe\n  http-request return errorfiles myerrors\n", ALERT,
-		  L(2, "'http-request return errorfiles' is not supported yet by proxyd (use 'string' or 'file')") },
+		  L(2, "'http-request return errorfiles' is not supported yet by proxyd (http-errors sections are not "
+		       "either)") },
 		{ "frontend fe\n  http-request return frobnicate\n", ALERT,
 		  L(2, "'http-request return': unexpected 'frobnicate' (expected 'status <code>', 'content-type <type>', "
 		       "'string <text>', 'file <path>', 'errorfile <path>', 'default-errorfile' or 'hdr <name> <value>')") },
