@@ -71,10 +71,11 @@ static void assign(struct stream *s, struct server *srv)
 	srv->counters[s->th->tid].cum_sess++;
 	srv->counters[s->th->tid].lbtot++;
 	s->be->be_counters[s->th->tid].lbtot++;
+	lb_take(srv);
 }
 
-/* The queue's limit: the sum of the servers' maxqueue, unlimited (0) as
- * soon as one usable server has none. */
+/* The backend queue's limit: the sum of the servers' maxqueue, unlimited
+ * (0) as soon as one usable server has none. */
 static int queue_limit(const struct proxy *be)
 {
 	const struct server *srv;
@@ -90,21 +91,31 @@ static int queue_limit(const struct proxy *be)
 	return sum;
 }
 
-static void enqueue(struct stream *s)
+/* Waits for a slot: on <srv> when the stream must go to that very server
+ * (hashing, persistence), else on any server of the backend. */
+static void enqueue(struct stream *s, struct server *srv)
 {
 	struct proxy *be = s->be;
 	uint64_t now = th_now_ms(s->th);
 	int to = be->c.to[TO_QUEUE] ? be->c.to[TO_QUEUE] : be->c.to[TO_CONNECT];
-	int limit = queue_limit(be);
+	int full = srv ? (srv->c.maxqueue && srv->nb_queued >= srv->c.maxqueue)
+	               : (queue_limit(be) && be->nb_queued >= queue_limit(be));
 
-	if (limit && be->nb_queued >= limit) {
+	if (full) {
 		stream_set_term(s, TERM_SRV_TO, PHASE_QUEUE);
 		s->why = "queue full (maxqueue)";
 		srv_side_failed(s, HTTP_ERR_503);
 		return;
 	}
-
-	list_append(&be->queue, &s->queue_el);
+	if (srv) {
+		list_append(&srv->queue, &s->queue_el);
+		srv->nb_queued++;
+		s->srv = srv;
+		lb_take(srv);   /* leastconn counts waiting streams too */
+	} else {
+		list_append(&be->queue, &s->queue_el);
+	}
+	s->queue_srv = srv;
 	be->nb_queued++;
 	if (be->nb_queued > be->max_queued)
 		be->max_queued = be->nb_queued;
@@ -120,16 +131,26 @@ void backend_dequeue(struct stream *s)
 		return;
 	list_del_init(&s->queue_el);
 	s->be->nb_queued--;
+	if (s->queue_srv) {
+		s->queue_srv->nb_queued--;
+		lb_drop(s->queue_srv);
+		s->queue_srv = NULL;
+	}
 	s->flags &= ~SF_IN_QUEUE;
 }
 
-/* A slot freed on <be>: hand it to the oldest waiting stream. */
-static void serve_queue(struct proxy *be)
+/* A slot is free on <srv>: it goes to the stream that has waited longest,
+ * in that server's own queue or in its backend's. */
+static void serve_queues(struct server *srv)
 {
-	while (!list_empty(&be->queue)) {
-		struct stream *w = list_first(&be->queue, struct stream, queue_el);
-		struct server *srv;
-		if (be->c.lb->pick(be, w, NULL, &srv) != LB_OK)
+	struct proxy *be = srv->be;
+
+	while (!srv_full(srv) && srv_usable(srv)) {
+		struct stream *a = list_empty(&srv->queue) ? NULL : list_first(&srv->queue, struct stream, queue_el);
+		struct stream *b = list_empty(&be->queue) || !lb_eligible(be, srv) ? NULL :
+		                   list_first(&be->queue, struct stream, queue_el);
+		struct stream *w = a && (!b || a->t_step <= b->t_step) ? a : b;
+		if (!w)
 			break;
 		backend_dequeue(w);
 		assign(w, srv);
@@ -141,13 +162,23 @@ static void serve_queue(struct proxy *be)
 	}
 }
 
+void backend_serve_queues(struct proxy *be)
+{
+	struct server *srv;
+
+	list_for_each(srv, &be->servers, list)
+		if (!list_empty(&srv->queue) || !list_empty(&be->queue))
+			serve_queues(srv);
+}
+
 void backend_release_slot(struct stream *s)
 {
 	if (!(s->flags & SF_ASSIGNED))
 		return;
 	s->flags &= ~SF_ASSIGNED;
 	s->srv->served--;
-	serve_queue(s->be);
+	lb_drop(s->srv);
+	serve_queues(s->srv);
 }
 
 void backend_queue_expired(struct stream *s)
@@ -237,17 +268,23 @@ void backend_step(struct stream *s)
 
 	if (!(s->flags & SF_ASSIGNED)) {
 		struct server *srv = NULL;
-		switch (s->be->c.lb->pick(s->be, s, NULL, &srv)) {
+		switch (s->be->c.lb->pick(s->be, s, s->prev_srv, &srv)) {
 		case LB_NOSRV:
 			stream_set_term(s, TERM_SRV_ABORT, PHASE_CONN);
 			s->why = "no server available";
 			srv_side_failed(s, HTTP_ERR_503);
 			return;
 		case LB_FULL:
-			enqueue(s);
+			enqueue(s, NULL);
 			s->progress++;
 			return;
 		case LB_OK:
+			if (srv_full(srv)) {
+				/* the key says this server: wait for it */
+				enqueue(s, srv);
+				s->progress++;
+				return;
+			}
 			assign(s, srv);
 			break;
 		}
@@ -302,9 +339,22 @@ void backend_conn_failed(struct stream *s, int timeout)
 	s->srv->counters[th->tid].failed_conns++;
 	s->be->be_counters[th->tid].failed_conns++;
 	if (s->conn_retries > 0) {
+		struct proxy *be = s->be;
 		s->conn_retries--;
 		s->srv->counters[th->tid].retries++;
-		s->be->be_counters[th->tid].retries++;
+		be->be_counters[th->tid].retries++;
+		/* option redispatch <n>: every n-th retry (n > 0) or the n-th last
+		 * one (n < 0, -1 being the last) goes to another server */
+		int done = be->c.retries - s->conn_retries;
+		int n = be->c.redispatch_interval;
+		if (n && ((n > 0 && done % n == 0) || (n < 0 && s->conn_retries == -n - 1)) &&
+		    be->srv_act + be->srv_bck > 1) {
+			s->prev_srv = s->srv;
+			backend_release_slot(s);
+			s->srv = NULL;
+			be->be_counters[th->tid].redispatches++;
+			s->prev_srv->counters[th->tid].redispatches++;
+		}
 		if (timeout) {
 			s->step = SS_NONE;
 		} else {

@@ -91,6 +91,8 @@ static int finish_servers(struct proxy *be)
 		}
 		for (int t = 0; t < global.nbthread; t++)
 			list_init(&srv->pt[t].idle);
+		list_init(&srv->queue);
+		srv->lb.heap_idx = -1;
 	}
 	list_for_each(srv, &be->servers, list)
 		lb_server_changed(srv);

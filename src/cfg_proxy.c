@@ -103,6 +103,27 @@ static int parse_forwardfor(struct cfg_ctx *ctx, const struct cfg_kw *kw, char *
 	return 0;
 }
 
+/* option redispatch [<interval>]: 0 in the configuration means off, so the
+ * default (the last retry) is stored as -1. */
+static int parse_redispatch(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
+{
+	struct proxy_conf *c = &ctx->px->c;
+	int n = -1;
+
+	if (ctx->inv) {
+		c->redispatch_interval = 0;
+		return 0;
+	}
+	if (ctx->def) {
+		c->redispatch_interval = ctx->defpx ? ctx->defpx->c.redispatch_interval : 0;
+		return 0;
+	}
+	if (nargs && cfg_int_arg(ctx, args[0], -1000, 1000, &n) < 0)
+		return -1;
+	c->redispatch_interval = n;
+	return 0;
+}
+
 static const char *opt_suggest(const char *name)
 {
 	const char *best = NULL;
@@ -230,13 +251,22 @@ static int parse_balance(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **ar
 	snprintf(name, sizeof(name), "%.*s", (int)l, args[0]);
 	const struct lb_algo *algo = lb_find(name);
 	if (!algo) {
-		cfg_alert(ctx, "'balance %s' is not supported yet by proxyd (available: roundrobin)", args[0]);
+		char list[256] = "";
+		size_t used = 0;
+		struct reg_node *n;
+		registry_for_each(n, lb_algos)
+			used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
+			                         used ? ", " : "", ((const struct lb_algo *)n->table)->name);
+		if (!strcmp(name, "rdp-cookie") || !strcmp(name, "hash"))
+			cfg_alert(ctx, "'balance %s' is not supported yet by proxyd (available: %s)", args[0], list);
+		else
+			cfg_alert(ctx, "unknown balance algorithm '%s' (available: %s)", args[0], list);
 		return -1;
 	}
 	if (algo->parse)
 		return algo->parse(ctx, ctx->px, args, nargs);
-	if (nargs > 1) {
-		cfg_alert(ctx, "'balance %s' takes no argument (got '%s')", name, args[1]);
+	if (nargs > 1 || paren) {
+		cfg_alert(ctx, "'balance %s' takes no argument (got '%s')", name, paren ? paren : args[1]);
 		return -1;
 	}
 	ctx->px->c.lb = algo;
@@ -262,6 +292,8 @@ static const struct cfg_kw proxy_kws[] = {
 	{ "http-reuse", CFG_SEC_BE, 1, 1, parse_http_reuse, SLOT_NONE, PX(reuse), 0, 0, 0,
 	  "'never', 'safe', 'aggressive' or 'always'" },
 	{ "option", CFG_SEC_PX, 1, -1, parse_option, SLOT_NONE, PX(options), 0, 0, KW_F_NO, "<option name>" },
+	{ "option redispatch", CFG_SEC_BE, 0, 1, parse_redispatch, SLOT_NONE, PX(redispatch_interval), 0, 0, KW_F_NO,
+	  "[<interval>]" },
 	{ "option forwardfor", CFG_SEC_PX, 0, 5, parse_forwardfor, SLOT_NONE, PX(options), 0, 0, KW_F_NO,
 	  "[except <network>] [header <name>] [if-none]" },
 	{ "default_backend", CFG_SEC_FE, 1, 1, parse_default_backend, SLOT_NONE, PX(defbe_name), 0, 0, 0,
@@ -286,6 +318,7 @@ static const struct cfg_opt proxy_opts[] = {
 	{ "http-keep-alive",   CFG_SEC_PX, PR_O_HTTP_KAL, PR_O_HTTP_MODE },
 	{ "httpclose",         CFG_SEC_PX, PR_O_HTTP_CLO, PR_O_HTTP_MODE },
 	{ "http-server-close", CFG_SEC_PX, PR_O_HTTP_SCL, PR_O_HTTP_MODE },
+	{ "allbackups",        CFG_SEC_BE, PR_O_ALLBACKUPS, 0 },
 	{ NULL }
 };
 
@@ -297,7 +330,6 @@ static const struct cfg_unsupported proxy_unsupported[] = {
 	{ "cookie", CFG_SEC_BE, NULL },
 	{ "stick-table", CFG_SEC_BE, NULL },
 	{ "stick", CFG_SEC_BE, NULL },
-	{ "hash-type", CFG_SEC_BE, NULL },
 	{ "stats", CFG_SEC_PX, "the stats page comes with the statistics work" },
 	{ "capture", CFG_SEC_FE, NULL },
 	{ "log-format", CFG_SEC_PX, NULL },
@@ -337,9 +369,7 @@ static const struct cfg_unsupported proxy_unsupported[] = {
 	{ "option redis-check", CFG_SEC_BE, NULL },
 	{ "option pgsql-check", CFG_SEC_BE, NULL },
 	{ "option ldap-check", CFG_SEC_BE, NULL },
-	{ "option redispatch", CFG_SEC_BE, NULL },
 	{ "option persist", CFG_SEC_BE, NULL },
-	{ "option allbackups", CFG_SEC_BE, NULL },
 	{ "option abortonclose", CFG_SEC_BE, NULL },
 	{ "option http-buffer-request", CFG_SEC_PX, NULL },
 	{ "option http-ignore-probes", CFG_SEC_FE, NULL },

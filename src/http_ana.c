@@ -30,7 +30,7 @@
 #include <proxyd/vars.h>
 
 /* Flags that belong to one transaction and are cleared at its end. */
-#define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | \
+#define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | SF_LB_KEY | \
                      SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED)
 
 /*------------------------------------------------------------------------
@@ -426,6 +426,8 @@ static void analyse_request(struct stream *s)
 	if (be != fe && req_rules(s, be))
 		return;
 	be->be_counters[th->tid].cum_req++;
+	if (be->c.lb->prepare)
+		be->c.lb->prepare(be, s);   /* hash keys, while the head can be read */
 
 	/* httpclose or http-server-close on either side closes the server
 	 * connection after the response; only the frontend's httpclose also
@@ -810,6 +812,7 @@ void http_end_step(struct stream *s)
 		s->flags &= ~SF_BE_ASSIGNED;
 	}
 	s->srv = NULL;
+	s->prev_srv = NULL;
 	s->flags |= SF_NOT_FIRST;
 
 	int close = (s->flags & (SF_CLI_CLOSE | SF_CLI_SHUTR | SF_CLI_ERR)) || global.stopping;

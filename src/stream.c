@@ -17,6 +17,7 @@
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
 #include <proxyd/http_ana.h>
+#include <proxyd/lb.h>
 #include <proxyd/listener.h>
 #include <proxyd/log.h>
 #include <proxyd/proxy.h>
@@ -678,6 +679,8 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 			s->flags |= SF_KILL;
 		} else {
 			backend_attach(s, be);
+			if (be->c.lb->prepare)
+				be->c.lb->prepare(be, s);
 			s->flags |= SF_TUNNEL | SF_SRV_WANTED;
 		}
 	}

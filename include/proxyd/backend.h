@@ -23,6 +23,8 @@ void backend_connect_event(struct stream *s);
 void backend_conn_failed(struct stream *s, int timeout);
 /* Gives back the server slot (served count) and serves the queue. */
 void backend_release_slot(struct stream *s);
+/* Hands free slots to queued streams (after servers came back). */
+void backend_serve_queues(struct proxy *be);
 /* Removes the stream from its backend queue. */
 void backend_dequeue(struct stream *s);
 /* The queue deadline passed. */

@@ -8,6 +8,7 @@
 #include <proxyd/addr.h>
 #include <proxyd/counters.h>
 #include <proxyd/http_reply.h>
+#include <proxyd/lb.h>
 #include <proxyd/list.h>
 #include <proxyd/server.h>
 
@@ -36,6 +37,8 @@ enum {
 	PR_O_REDISP      = 1 << 4,    /* option redispatch */
 	PR_O_ABRT_CLOSE  = 1 << 5,    /* option abortonclose */
 	PR_O_HTTP_IGN_PROBES = 1 << 6,/* option http-ignore-probes */
+	PR_O_ALLBACKUPS  = 1 << 7,    /* option allbackups */
+	PR_O_PERSIST     = 1 << 8,    /* option persist */
 };
 
 enum px_timeout {
@@ -64,6 +67,8 @@ struct proxy_conf {
 	const char *defbe_name;
 	const struct http_reply *errmsg[HTTP_ERR_COUNT];  /* errorfile overrides */
 	const struct lb_algo *lb;
+	struct lb_conf lbc;             /* balance arguments and hash-type */
+	int redispatch_interval;        /* option redispatch [<interval>]; 0 = off */
 	struct srv_conf defsrv;         /* default-server */
 };
 

@@ -73,10 +73,14 @@ struct server {
 	int max_served;
 	uint64_t last_change_ms;
 
-	union {                       /* balancer-private state */
-		struct { int cur; } swrr;
-		long long lb_val;
+	struct {                      /* balancer-private state */
+		int heap_idx;             /* position in the algorithm's heap, -1 when out */
+		uint64_t key;             /* heap order: deadline, load... */
+		uint64_t seq;             /* tie-break: older first */
+		uint64_t step;            /* roundrobin: deadline increment (1/weight) */
 	} lb;
+	struct list queue;            /* streams waiting for this very server (hash, persistence) */
+	int nb_queued;
 
 	struct srv_per_thread *pt;    /* global.nbthread entries */
 	struct px_counters *counters; /* global.nbthread entries */

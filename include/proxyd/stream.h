@@ -59,6 +59,7 @@ enum {
 	SF_NO_RETRY      = 1 << 23,  /* the request cannot be sent again */
 	SF_SRV_WANTED    = 1 << 24,  /* a server connection is needed (assign, queue, connect) */
 	SF_DST_SET       = 1 << 25,  /* s->dst was read */
+	SF_LB_KEY        = 1 << 26,  /* s->lb_key holds the balancing hash of this request */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -89,6 +90,9 @@ struct stream {
 	struct proxy *fe;
 	struct proxy *be;
 	struct server *srv;
+	struct server *prev_srv;      /* redispatch: the server that failed */
+	struct server *queue_srv;     /* the server whose queue holds the stream, if any */
+	uint32_t lb_key;
 	struct conn cli;              /* client side, embedded */
 	struct conn *sc;              /* server side, or NULL */
 	struct conn *last_conn;       /* server connection parked by this stream */

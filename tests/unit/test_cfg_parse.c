@@ -33,6 +33,8 @@ void cfg_parse_reset(void);
 
 #define ALERT  (ERR_ALERT | ERR_FATAL)
 #define WARN   ERR_WARN
+/* every registered algorithm, in link order */
+#define LB_LIST "source, uri, url_param, hdr, random, leastconn, first, roundrobin, static-rr"
 
 /* One message about line <n> of the configuration "t". */
 #define L(n, msg) "config : parsing [t:" #n "] : " msg "\n"
@@ -321,8 +323,8 @@ static void test_not_supported_yet(void **state)
 		{ "backend be\n  option httpchk GET /health\n", ALERT,
 		  L(2, "'option httpchk' is a valid HAProxy keyword but is not supported yet by proxyd; health "
 		       "checks come with the health-check work") },
-		{ "backend be\n  option redispatch\n", ALERT,
-		  L(2, "'option redispatch' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "backend be\n  option persist\n", ALERT,
+		  L(2, "'option persist' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "frontend fe\n  option http-ignore-probes\n", ALERT,
 		  L(2, "'option http-ignore-probes' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		/* even with the "no" prefix */
@@ -346,10 +348,8 @@ static void test_not_supported_yet(void **state)
 		  L(2, "'http-request return errorfiles' is not supported yet by proxyd (http-errors sections are not "
 		       "either)") },
 		/* balance */
-		{ "backend be\n  balance leastconn\n", ALERT,
-		  L(2, "'balance leastconn' is not supported yet by proxyd (available: roundrobin)") },
-		{ "backend be\n  balance uri depth 2\n", ALERT,
-		  L(2, "'balance uri' is not supported yet by proxyd (available: roundrobin)") },
+		{ "backend be\n  balance rdp-cookie\n", ALERT,
+		  L(2, "'balance rdp-cookie' is not supported yet by proxyd (available: " LB_LIST ")") },
 		/* conditions */
 		{ "frontend fe\n  use_backend be if is_api\n", ALERT, L(2, "no such ACL : 'is_api'") },
 		{ "listen li\n  use_backend be unless is_api\n", ALERT, L(2, "no such ACL : 'is_api'") },
@@ -640,8 +640,8 @@ static void test_mode_reuse_timeout_balance(void **state)
 		{ "frontend fe\n  timeout foo\n", ALERT,
 		  L(2, "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', "
 		       "'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got 'foo')") },
-		{ "backend be\n  balance source\n", ALERT,
-		  L(2, "'balance source' is not supported yet by proxyd (available: roundrobin)") },
+		{ "backend be\n  balance fastest\n", ALERT,
+		  L(2, "unknown balance algorithm 'fastest' (available: " LB_LIST ")") },
 	};
 	static const char *const reuse[] = { "never", "safe", "aggressive", "always" };
 
