@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <proxyd/cfg.h>
+#include <proxyd/check.h>
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
 #include <proxyd/lb.h>
@@ -93,6 +94,7 @@ static int finish_servers(struct proxy *be)
 			list_init(&srv->pt[t].idle);
 		list_init(&srv->queue);
 		srv->lb.heap_idx = -1;
+		check_init_server(srv);
 	}
 	list_for_each(srv, &be->servers, list)
 		lb_server_changed(srv);

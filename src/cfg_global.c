@@ -57,7 +57,6 @@ static const struct cfg_unsupported global_unsupported[] = {
 	{ "log-tag", CFG_SEC_GLOBAL, NULL },
 	{ "log-send-hostname", CFG_SEC_GLOBAL, NULL },
 	{ "cpu-map", CFG_SEC_GLOBAL, NULL },
-	{ "spread-checks", CFG_SEC_GLOBAL, NULL },
 	{ "ca-base", CFG_SEC_GLOBAL, NULL },
 	{ "crt-base", CFG_SEC_GLOBAL, NULL },
 	{ "ssl-default-bind-ciphers", CFG_SEC_GLOBAL, NULL },

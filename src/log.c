@@ -1,5 +1,6 @@
 /* Transaction log lines, HAProxy httplog layout, on stderr in debug mode.
  * The full logging subsystem (syslog targets, formats) builds on this. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,15 @@
 static long span(uint64_t from, uint64_t to)
 {
 	return from && to && to >= from ? (long)(to - from) : -1;
+}
+
+void log_event(enum diag_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vmsg(lvl, fmt, ap);
+	va_end(ap);
 }
 
 void log_txn(struct stream *s)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <proxyd/cfg.h>
+#include <proxyd/check.h>
 #include <proxyd/cfg_bind.h>
 #include <proxyd/cfg_lex.h>
 #include <proxyd/cfg_server.h>
@@ -189,8 +190,10 @@ int main(int argc, char **argv)
 		ha_alert("cannot initialise the event loop");
 		return 1;
 	}
+	checks_start(threads[0].loop);
 	ha_diag("proxyd %s started, maxconn %d", proxyd_version, global.maxconn);
 	threads_run();
+	checks_stop();
 	threads_deinit();
 	cfg_deinit();
 	return 0;

@@ -20,6 +20,9 @@ static void proxy_conf_builtin(struct proxy_conf *c)
 	c->fwdfor_hdr = "X-Forwarded-For";
 	c->lb = lb_find("roundrobin");
 	c->defsrv.weight = 1;
+	c->defsrv.ck.inter = 2000;
+	c->defsrv.ck.rise = 2;
+	c->defsrv.ck.fall = 3;
 }
 
 struct proxy *proxy_alloc(const char *name, unsigned cap, const char *file, int line,

@@ -23,6 +23,7 @@ struct global {
 	int maxaccept;        /* tune.maxaccept: accepts per listener wake-up */
 	int pool_max_idle;    /* idle server connections kept per server and thread */
 	int idle_purge_ms;    /* how long an idle server connection is kept */
+	int spread_checks;    /* spread-checks: percentage of randomness on check intervals */
 	unsigned mode;        /* MODE_* */
 	int poison;           /* -dM byte, or -1 */
 

@@ -6,7 +6,12 @@
 
 struct stream;
 
+#include <proxyd/diag.h>
+
 /* Logs the stream's current transaction (once). */
 void log_txn(struct stream *s);
+/* Logs a proxy event (server state changes, health checks): on stderr in
+ * HAProxy's shape for now, to the log targets once they exist. */
+void log_event(enum diag_level lvl, const char *fmt, ...) PRINTF(2, 3);
 
 #endif

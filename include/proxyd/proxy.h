@@ -39,6 +39,7 @@ enum {
 	PR_O_HTTP_IGN_PROBES = 1 << 6,/* option http-ignore-probes */
 	PR_O_ALLBACKUPS  = 1 << 7,    /* option allbackups */
 	PR_O_PERSIST     = 1 << 8,    /* option persist */
+	PR_O_LOG_HEALTH  = 1 << 9,    /* option log-health-checks */
 };
 
 enum px_timeout {
@@ -69,6 +70,7 @@ struct proxy_conf {
 	const struct lb_algo *lb;
 	struct lb_conf lbc;             /* balance arguments and hash-type */
 	int redispatch_interval;        /* option redispatch [<interval>]; 0 = off */
+	const struct chk_prog *chk;     /* health check program (NULL: TCP connect) */
 	struct srv_conf defsrv;         /* default-server */
 };
 
@@ -104,6 +106,9 @@ struct proxy {
 	int nb_queued;
 	int max_queued;
 	uint64_t last_change_ms;
+	uint64_t down_since_ms;         /* backend without any usable server since */
+	uint64_t downtime_ms;
+	unsigned chk_down;              /* times it lost its last server */
 
 	struct px_counters *fe_counters; /* per thread */
 	struct px_counters *be_counters; /* per thread */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <proxyd/check.h>
 #include <proxyd/counters.h>
 #include <proxyd/list.h>
 
@@ -45,6 +46,7 @@ struct srv_conf {
 	int maxconn;         /* concurrent streams, 0 = unlimited */
 	int maxqueue;        /* 0 = unlimited */
 	unsigned flags;      /* SRV_F_* */
+	struct chk_conf ck;  /* health check settings */
 };
 
 struct srv_per_thread {
@@ -72,6 +74,11 @@ struct server {
 	int cur_conns;                /* open connections, idle included */
 	int max_served;
 	uint64_t last_change_ms;
+	uint64_t down_since_ms;       /* 0 while up */
+	uint64_t downtime_ms;         /* accumulated, excluding the current period */
+	unsigned chk_fail;            /* failed checks while up */
+	unsigned chk_down;            /* UP -> DOWN transitions */
+	struct check check;
 
 	struct {                      /* balancer-private state */
 		int heap_idx;             /* position in the algorithm's heap, -1 when out */
