@@ -159,27 +159,27 @@ struct acl_expr *acl_expr_parse(struct cfg_ctx *ctx, char **args, int nargs, cha
 		}
 	}
 
-	/* patterns, with "eq|ge|gt|le|lt <n>" operators for integers */
+	/* patterns; for integers an operator (eq ge gt le lt) applies to every
+	 * value after it, until another operator */
+	const char *op = NULL;
 	for (; i < nargs; i++) {
 		char perr[512];
 		const char *a = args[i];
-		if ((match == PAT_MATCH_INT || match == PAT_MATCH_LEN) && i + 1 < nargs &&
+		if ((match == PAT_MATCH_INT || match == PAT_MATCH_LEN) &&
 		    (!strcmp(a, "eq") || !strcmp(a, "ge") || !strcmp(a, "gt") || !strcmp(a, "le") || !strcmp(a, "lt"))) {
-			if (pattern_add_int_op(&expr->pat, a, args[i + 1], perr, sizeof(perr)) < 0) {
-				snprintf(err, errlen, "%s", perr);
-				return NULL;
-			}
-			i++;
+			op = a;
 			continue;
 		}
-		if (strcmp(a, "-i") == 0) {
-			flags |= PAT_F_ICASE;
-			continue;
-		}
-		if (pattern_add(&expr->pat, a, flags, perr, sizeof(perr)) < 0) {
+		int rc = op ? pattern_add_int_op(&expr->pat, op, a, perr, sizeof(perr))
+		            : pattern_add(&expr->pat, a, flags, perr, sizeof(perr));
+		if (rc < 0) {
 			snprintf(err, errlen, "%s", perr);
 			return NULL;
 		}
+	}
+	if (op && !expr->pat.nb) {
+		snprintf(err, errlen, "operator '%s' without a value after it", op);
+		return NULL;
 	}
 	if (!expr->pat.nb && !nfiles && match != PAT_MATCH_FOUND && match != PAT_MATCH_BOOL &&
 	    strcmp(args[nargs - 1], "--") != 0) {
@@ -233,10 +233,6 @@ static int parse_acl(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, 
 	if (!valid_acl_name(args[0])) {
 		cfg_alert(ctx, "invalid character in ACL name '%s' (allowed: letters, digits, '-', '_', '.', ':')",
 		          args[0]);
-		return -1;
-	}
-	if (acl_find(&predefined, args[0])) {
-		cfg_alert(ctx, "'%s' is a predefined ACL and cannot be redefined", args[0]);
 		return -1;
 	}
 	struct acl_expr *e = acl_expr_parse(ctx, args + 1, nargs - 1, err, sizeof(err));

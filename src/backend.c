@@ -28,7 +28,7 @@ struct proxy *backend_select(struct stream *s)
 		/* a name built from the request: an unknown one, or a backend of
 		 * another mode, falls through to the next rule (as HAProxy) */
 		char name[256];
-		size_t n = logformat_build(r->dyn, s, name, sizeof(name) - 1);
+		size_t n = logformat_build(r->dyn, s, name, sizeof(name) - 1, LF_EMPTY_MISSING);
 		name[n] = 0;
 		struct proxy *be = proxy_find(name, PR_CAP_BE);
 		if (be && (be->c.mode == s->fe->c.mode || s->fe->c.mode != PR_MODE_HTTP))

@@ -10,6 +10,7 @@
 
 #include <proxyd/acl.h>
 #include <proxyd/cfg.h>
+#include <proxyd/global.h>
 #include <proxyd/http.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/logformat.h>
@@ -21,6 +22,11 @@
 #include <proxyd/str.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
+
+static int is_res_rule(struct cfg_ctx *ctx)
+{
+	return strcmp(ctx->kw, "http-response") == 0;
+}
 
 struct hdr_act {
 	const char *name;
@@ -55,12 +61,19 @@ static enum act_ret rewrite_failed(struct stream *s, int res)
 	return ACT_RET_DONE;
 }
 
+/* Renders a value into a buffer of its own: the samples of the format use
+ * the scratch ring, which a long format would wrap around. */
 static size_t eval_fmt(const struct logformat *lf, struct stream *s, const char **out)
 {
-	struct trash *t = smp_trash();
-	size_t n = logformat_build(lf, s, t->area, t->size);
-	*out = t->area;
-	return n;
+	static __thread char *area;
+	size_t size = (size_t)global.bufsize;
+
+	if (!area && !(area = malloc(size))) {
+		*out = "";
+		return 0;
+	}
+	*out = area;
+	return logformat_build(lf, s, area, size, LF_EMPTY_MISSING);
 }
 
 /*------------------------------------------------------------------------
@@ -74,6 +87,7 @@ static enum act_ret act_allow(struct act_rule *rule, struct proxy *px, struct st
 static enum act_ret act_deny(struct act_rule *rule, struct proxy *px, struct stream *s)
 {
 	int res = s->txn && s->txn->rsp.state == HTTP_MSG_HDRS_DONE;
+	const struct http_reply *r = &rule->arg.reply;
 
 	if (res) {
 		px->be_counters[s->th->tid].denied_resp++;
@@ -83,17 +97,32 @@ static enum act_ret act_deny(struct act_rule *rule, struct proxy *px, struct str
 		s->fe->fe_counters[s->th->tid].denied_req++;
 		stream_set_term(s, TERM_PROXY, PHASE_REQ);
 	}
-	http_reply_send(s, &rule->arg.reply, 0);
+	if (!r->ctype && !r->raw && !r->hdrs) {
+		/* no body of its own: the error page for that status, the
+		 * proxy's errorfile when there is one */
+		http_error(s, (enum http_err)http_err_index(r->status), NULL);
+		return ACT_RET_DONE;
+	}
+	if (!r->ctype && !r->raw) {
+		/* headers only: the page of the status with them */
+		struct http_reply with = *http_err_default((enum http_err)http_err_index(r->status));
+		with.hdrs = r->hdrs;
+		http_reply_send(s, &with, 0);
+		return ACT_RET_DONE;
+	}
+	http_reply_send(s, r, 0);
 	return ACT_RET_DONE;
 }
 
 int http_reply_load_body(const char *path, struct http_reply *r, char *err, size_t errlen);
 
-/* deny [deny_status <code>] [content-type <t>] [string <s> | file <f>] [hdr n v]... */
+/* deny [deny_status <code>] [content-type <t>] [string <s> | file <f>] [hdr n v]...
+ * Without a body the status must have an error page (and the proxy's
+ * errorfile for it is used). http-response deny answers 502 by default. */
 static int parse_deny(struct cfg_ctx *ctx, struct act_rule *rule, char **args, int nargs, int *cur)
 {
 	struct http_reply *r = &rule->arg.reply;
-	int status = 403, i = *cur, has_body = 0;
+	int status = is_res_rule(ctx) ? 502 : 403, i = *cur, has_body = 0;
 	char err[512], hdrs[2048] = "";
 	size_t hlen = 0;
 	const char *ctype = NULL;
@@ -132,27 +161,22 @@ static int parse_deny(struct cfg_ctx *ctx, struct act_rule *rule, char **args, i
 			return -1;
 		}
 	}
+	r->status = status;
 	if (has_body) {
 		if (!ctype) {
 			cfg_alert(ctx, "'%s deny': a 'content-type' is required with a body", ctx->kw);
 			return -1;
 		}
-		r->status = status;
 		r->ctype = ctype;
-	} else {
-		int idx = http_err_index(status);
-		if (idx >= 0) {
-			/* the proxy's errorfile for that status, else the built-in page */
-			const struct http_reply *e = ctx->px->c.errmsg[idx] ? ctx->px->c.errmsg[idx] :
-			                             http_err_default((enum http_err)idx);
-			*r = *e;
-		} else {
-			r->status = status;
-		}
+	} else if (http_err_index(status) < 0) {
+		cfg_alert(ctx, "'%s deny': status %d has no error page; give a body ('content-type' and 'string' or "
+		          "'file') or use one of 200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, "
+		          "502, 503, 504", ctx->kw, status);
+		return -1;
 	}
-	if (hlen && !r->raw) {
+	if (hlen) {
 		char all[2400];
-		snprintf(all, sizeof(all), "%s%s", r->hdrs ? r->hdrs : "", hdrs);
+		snprintf(all, sizeof(all), "%s%s", has_body ? "" : "cache-control: no-cache\r\n", hdrs);
 		r->hdrs = cfg_strdup(all);
 	}
 	rule->exec = act_deny;
@@ -193,6 +217,20 @@ static enum act_ret act_redirect(struct act_rule *rule, struct proxy *px, struct
 		return rewrite_failed(s, 0);
 	const char *uri = m ? http_sl(m, 1) : "/";
 	size_t ul = m ? m->sl_len[1] : 1;
+	if (ul && uri[0] != '/') {
+		/* absolute URI: only its path and query follow the new prefix */
+		const char *sch = memchr(uri, ':', ul);
+		if (sch && (size_t)(sch - uri) + 3 <= ul && sch[1] == '/' && sch[2] == '/') {
+			const char *slash = memchr(sch + 3, '/', ul - (size_t)(sch + 3 - uri));
+			size_t off = slash ? (size_t)(slash - uri) : ul;
+			uri += off;
+			ul -= off;
+			if (!ul) {
+				uri = "/";
+				ul = 1;
+			}
+		}
+	}
 	switch (rd->type) {
 	case REDIR_LOCATION:
 		memcpy(loc->area, v, vl);
@@ -233,8 +271,11 @@ static enum act_ret act_redirect(struct act_rule *rule, struct proxy *px, struct
 	}
 
 	struct trash *h = smp_trash();
-	int hl = snprintf(h->area, h->size, "location: %.*s\r\n%s%scache-control: no-cache\r\n", (int)n, loc->area,
-	                  rd->cookie ? rd->cookie : "", rd->cookie ? "\r\n" : "");
+	/* permanent redirects may be cached, the others not */
+	int permanent = rd->code == 301 || rd->code == 308;
+	int hl = snprintf(h->area, h->size, "location: %.*s\r\n%s%s%s", (int)n, loc->area,
+	                  rd->cookie ? rd->cookie : "", rd->cookie ? "\r\n" : "",
+	                  permanent ? "" : "cache-control: no-cache\r\n");
 	if (hl < 0 || (size_t)hl >= h->size)
 		return rewrite_failed(s, 0);
 	struct http_reply r = { .status = rd->code, .hdrs = h->area };
@@ -282,13 +323,10 @@ static struct redirect *parse_redirect_args(struct cfg_ctx *ctx, char **args, in
 		} else if (strcmp(args[i], "append-slash") == 0) {
 			rd->append_slash = 1;
 		} else if (strcmp(args[i], "set-cookie") == 0 && i + 1 < nargs) {
-			const char *c = args[++i];
-			snprintf(cookie, sizeof(cookie), "set-cookie: %s%s; path=/", c, strchr(c, '=') ? "" : "=");
+			snprintf(cookie, sizeof(cookie), "set-cookie: %s; path=/;", args[++i]);
 			rd->cookie = cfg_strdup(cookie);
 		} else if (strcmp(args[i], "clear-cookie") == 0 && i + 1 < nargs) {
-			const char *c = args[++i];
-			snprintf(cookie, sizeof(cookie), "set-cookie: %s%s; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/",
-			         c, strchr(c, '=') ? "" : "=");
+			snprintf(cookie, sizeof(cookie), "set-cookie: %s; path=/; Max-Age=0;", args[++i]);
 			rd->cookie = cfg_strdup(cookie);
 		} else {
 			cfg_alert(ctx, "'redirect': unexpected '%s' (expected 'code', 'drop-query', 'append-slash', "
@@ -306,6 +344,10 @@ static int parse_redirect(struct cfg_ctx *ctx, struct act_rule *rule, char **arg
 
 	if (!rd)
 		return -1;
+	if (rd->type != REDIR_LOCATION && is_res_rule(ctx)) {
+		cfg_alert(ctx, "'http-response redirect' only supports 'location' (the request is gone by then)");
+		return -1;
+	}
 	rule->arg.ptr = rd;
 	rule->exec = act_redirect;
 	return 0;
@@ -342,10 +384,6 @@ static int parse_fmt_arg(struct cfg_ctx *ctx, const char *what, const char *arg,
 	return 0;
 }
 
-static int is_res_rule(struct cfg_ctx *ctx)
-{
-	return strcmp(ctx->kw, "http-response") == 0;
-}
 
 static enum act_ret act_set_header(struct act_rule *rule, struct proxy *px, struct stream *s)
 {
@@ -445,23 +483,34 @@ static enum act_ret act_replace(struct act_rule *rule, struct proxy *px, struct 
 				while (vs < ve && *vs == ' ')
 					vs++;
 				if (o) {
-					if (o + 2 > out->size)
+					if (o + 1 > out->size)
 						return rewrite_failed(s, a->part);
 					out->area[o++] = ',';
-					out->area[o++] = ' ';
 				}
 			}
+			/* as HAProxy: a matching value is replaced as a whole by the
+			 * replacement, where \1..\9 refer to the regex's groups */
 			long n = -1;
-			if (regex_exec(a->re, vs, (size_t)(ve - vs))) {
-				n = regex_subst(a->re, vs, (size_t)(ve - vs), st->area, 0, out->area + o, out->size - o);
-				/* the whole value is replaced, as HAProxy: anchor-free
-				 * patterns replace only what they matched */
-			}
-			if (n < 0) {
-				if (o + (size_t)(ve - vs) > out->size)
-					return rewrite_failed(s, a->part);
-				memcpy(out->area + o, vs, (size_t)(ve - vs));
-				n = ve - vs;
+			long ov[2 * REGEX_MAX_GROUPS];
+			int ng = regex_exec_groups(a->re, vs, (size_t)(ve - vs), ov, REGEX_MAX_GROUPS);
+			if (ng) {
+				n = 0;
+				for (const char *r = st->area; *r; r++) {
+					if (*r == '\\' && r[1] >= '0' && r[1] <= '9') {
+						int g = *++r - '0';
+						if (g < ng && ov[2 * g] >= 0) {
+							size_t gl = (size_t)(ov[2 * g + 1] - ov[2 * g]);
+							if (o + (size_t)n + gl > out->size)
+								return rewrite_failed(s, a->part);
+							memcpy(out->area + o + n, vs + ov[2 * g], gl);
+							n += (long)gl;
+						}
+						continue;
+					}
+					if (o + (size_t)n + 1 > out->size)
+						return rewrite_failed(s, a->part);
+					out->area[o + (size_t)n++] = *r;
+				}
 			}
 			o += (size_t)n;
 			if (e == end)
@@ -597,10 +646,8 @@ static enum act_ret act_set_sl(struct act_rule *rule, struct proxy *px, struct s
 	#define ADD(p, l) do { if (n + (l) > t->size) return rewrite_failed(s, 0); memcpy(t->area + n, p, l); n += (l); } while (0)
 	if (a->part == SL_QUERY) {
 		ADD(u, plen);
-		if (vl) {
-			ADD("?", 1);
-			ADD(v, vl);
-		}
+		ADD("?", 1);
+		ADD(v, vl);
 	} else {
 		ADD(pfx, pfxl);
 		ADD(v, vl);

@@ -39,6 +39,14 @@
 /* Room in each header table for headers added by rules. */
 #define HTTP_HDR_EXTRA 32
 
+/* Room for what rules write into heads and txn variables: half a buffer,
+ * at least tune.maxrewrite. */
+static size_t http_arena_size(void)
+{
+	size_t half = (size_t)global.bufsize / 2;
+	return half > (size_t)global.maxrewrite ? half : (size_t)global.maxrewrite;
+}
+
 /* Sizes of the variable parts of a transaction, after the configuration
  * is known: two header tables, then the arena for values set by rules
  * (tune.maxrewrite bytes). */
@@ -46,7 +54,7 @@ size_t http_txn_size(void)
 {
 	return sizeof(struct http_txn) +
 	       2 * ((size_t)global.max_http_hdr + HTTP_HDR_EXTRA) * sizeof(struct http_hdr) +
-	       (size_t)vars_txn_slots() * sizeof(struct var_value) + (size_t)global.maxrewrite;
+	       (size_t)vars_txn_slots() * sizeof(struct var_value) + http_arena_size();
 }
 
 static struct http_txn *txn_new(struct stream *s)
@@ -65,8 +73,8 @@ static struct http_txn *txn_new(struct stream *s)
 	txn->vars = (struct var_value *)(txn->hdrs + 2 * (size_t)cap);
 	memset(txn->vars, 0, (size_t)vars_txn_slots() * sizeof(struct var_value));
 	char *arena = (char *)(txn->vars + vars_txn_slots());
-	http_msg_set_arena(&txn->req, arena, &txn->arena_used, (uint32_t)global.maxrewrite, cap);
-	http_msg_set_arena(&txn->rsp, arena, &txn->arena_used, (uint32_t)global.maxrewrite, cap);
+	http_msg_set_arena(&txn->req, arena, &txn->arena_used, (uint32_t)http_arena_size(), cap);
+	http_msg_set_arena(&txn->rsp, arena, &txn->arena_used, (uint32_t)http_arena_size(), cap);
 	txn->status = -1;
 	txn->t_start = th_now_ms(s->th);
 	return txn;
@@ -285,11 +293,12 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	}
 	struct http_reply built;
 	if (r->lf_body) {
-		/* evaluated now, while the request head can still be read */
-		struct trash *t = smp_trash();
+		/* evaluated now, while the request head can still be read; into
+		 * the thread's scratch area, free at this point */
 		built = *r;
-		built.body_len = logformat_build(r->lf_body, s, t->area, t->size);
-		built.body = t->area;
+		built.body_len = logformat_build(r->lf_body, s, s->th->scratch, (size_t)global.bufsize,
+		                                 LF_EMPTY_MISSING);
+		built.body = s->th->scratch;
 		r = &built;
 	}
 	/* A request answered right after its head may well be complete

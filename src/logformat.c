@@ -163,8 +163,10 @@ static size_t put_escaped(char *dst, size_t pos, size_t size, const char *s, siz
 	return pos;
 }
 
-size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size)
+size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size, unsigned flags)
 {
+	const char *dash = (flags & LF_EMPTY_MISSING) ? "" : "-";
+	size_t dl = strlen(dash);
 	size_t pos = 0;
 
 	for (int i = 0; i < lf->nb; i++) {
@@ -177,7 +179,7 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 			struct sample smp;
 			smp.flags = 0;
 			if (!sample_process(n->expr, s, &smp)) {
-				pos = put(dst, pos, size, "-", 1);
+				pos = put(dst, pos, size, dash, dl);
 				break;
 			}
 			if ((n->opts & LF_OPT_HEX) && (smp.type == SMP_T_SINT || smp.type == SMP_T_BOOL)) {
@@ -187,7 +189,7 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 				break;
 			}
 			if (!sample_cast(&smp, SMP_T_STR)) {
-				pos = put(dst, pos, size, "-", 1);
+				pos = put(dst, pos, size, dash, dl);
 				break;
 			}
 			pos = put_escaped(dst, pos, size, smp.data.str.ptr, smp.data.str.len, n->opts);
@@ -198,7 +200,7 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 				break;
 			int l = n->var->fn(s, dst + pos, size - pos, n->opts);
 			if (l < 0)
-				pos = put(dst, pos, size, "-", 1);
+				pos = put(dst, pos, size, dash, dl);
 			else
 				pos += (size_t)l;
 			break;

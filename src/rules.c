@@ -175,7 +175,7 @@ static int parse_return(struct cfg_ctx *ctx, struct act_rule *rule, char **args,
 }
 
 static const struct act_kw rules_act_kws[] = {
-	{ "return", ACT_HTTP_REQ, parse_return },
+	{ "return", ACT_HTTP_REQ | ACT_HTTP_RES, parse_return },
 	{ NULL }
 };
 
@@ -199,15 +199,12 @@ static const struct act_kw *act_find(const char *name, unsigned where)
 
 /* HAProxy actions proxyd does not implement yet. */
 static const char *const act_unsupported[] = {
-	"allow", "deny", "tarpit", "redirect", "add-header", "set-header", "del-header",
-	"replace-header", "replace-value", "set-path", "set-pathq", "set-query", "set-uri",
-	"set-method", "set-var", "unset-var", "set-status", "set-log-level", "set-nice", "set-tos",
-	"set-mark", "capture", "track-sc0", "track-sc1", "track-sc2", "sc-inc-gpc0", "sc-set-gpt0",
-	"lua", "use-service", "cache-use", "cache-store", "early-hint", "normalize-uri",
-	"set-src", "set-dst", "set-timeout", "wait-for-body", "wait-for-handshake", "reject",
-	"silent-drop", "send-spoe-group", "strict-mode", "do-resolve", "add-acl", "del-acl",
-	"set-map", "del-map", "set-bandwidth-limit", "set-src-port", "set-dst-port", "disable-l7-retry",
-	"replace-path", "replace-pathq", "replace-uri", "set-priority-class", "set-priority-offset",
+	"tarpit", "set-log-level", "set-nice", "set-tos", "set-mark", "capture", "track-sc0", "track-sc1",
+	"track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0", "lua", "use-service", "cache-use", "cache-store",
+	"early-hint", "normalize-uri", "set-src", "set-dst", "set-timeout", "wait-for-body", "wait-for-handshake",
+	"reject", "silent-drop", "send-spoe-group", "strict-mode", "do-resolve", "add-acl", "del-acl", "set-map",
+	"del-map", "set-bandwidth-limit", "set-src-port", "set-dst-port", "disable-l7-retry", "replace-path",
+	"replace-pathq", "replace-uri", "set-priority-class", "set-priority-offset", "set-var-fmt",
 	NULL
 };
 
@@ -218,7 +215,8 @@ static int parse_http_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **
 
 	if (!ak) {
 		for (const char *const *u = act_unsupported; *u; u++) {
-			if (strcmp(*u, args[0]) == 0) {
+			size_t l = strlen(*u);
+			if (strncmp(*u, args[0], l) == 0 && (args[0][l] == 0 || args[0][l] == '(')) {
 				cfg_alert(ctx, "'%s %s' is a valid HAProxy action but is not supported yet by proxyd",
 				          kw->name, args[0]);
 				return -1;

@@ -134,13 +134,13 @@ static int split_args(const char *p, const char **endp, char **out, int max, int
 				quote = 0;
 				continue;
 			}
-			if (c == '\\' && quote == '"' && p[1]) {
+			if (c == '\\' && quote == '"' && (p[1] == '"' || p[1] == '\\')) {
 				c = *++p;
 			}
 		} else if (c == '"' || c == '\'') {
 			quote = c;
 			continue;
-		} else if (c == '\\' && p[1]) {
+		} else if (c == '\\' && p[1] && strchr("\\,)'\"", p[1])) {
 			c = *++p;
 		} else if (c == ',' || c == ')') {
 			if (n >= max) {
@@ -212,6 +212,7 @@ int sample_parse_args(const char **str, uint64_t mask, struct arg *args, const c
 			a->data.str.len = strlen(words[i]);
 			break;
 		case ARGT_REG:
+			a->unresolved = words[i];   /* the pattern, for converters that recompile it */
 			a->data.reg = regex_compile(words[i], 0, err, errlen);
 			if (!a->data.reg)
 				return -1;
@@ -539,10 +540,10 @@ int sample_cast_slow(struct sample *smp, enum smp_type type)
 		return 0;
 	case SMP_T_METH:
 		if (smp->type == SMP_T_STR) {
-			smp->data.meth.meth = HTTP_METH_OTHER;
-			/* ptr/len already in place: str and meth share their layout */
+			/* str and meth overlap in the union: read before writing */
 			const char *ptr = smp->data.str.ptr;
 			size_t len = smp->data.str.len;
+			smp->data.meth.meth = HTTP_METH_OTHER;
 			smp->data.meth.ptr = ptr;
 			smp->data.meth.len = len;
 			smp->type = SMP_T_METH;

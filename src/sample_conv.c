@@ -1,5 +1,6 @@
 /* Converters: "fetch,lower", "hdr(x),field(2,;)", "path,regsub(^/api,)"... */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,14 +72,11 @@ static int conv_arith(const struct arg *args, struct sample *smp, void *priv)
 	case '-': smp->data.sint -= v; break;
 	case '*': smp->data.sint *= v; break;
 	case '/':
-		if (!v)
-			return 0;
-		smp->data.sint /= v;
+		/* by zero: the largest integer, as HAProxy */
+		smp->data.sint = v ? smp->data.sint / v : LLONG_MAX;
 		break;
 	case '%':
-		if (!v)
-			return 0;
-		smp->data.sint %= v;
+		smp->data.sint = v ? smp->data.sint % v : 0;
 		break;
 	}
 	smp->type = SMP_T_SINT;
@@ -176,6 +174,8 @@ static int conv_regsub(const struct arg *args, struct sample *smp, void *priv)
 
 static int check_regsub(struct arg *args, char *err, size_t errlen)
 {
+	int icase = 0;
+
 	if (args[2].type == ARGT_STR) {
 		for (size_t i = 0; i < args[2].data.str.len; i++) {
 			char c = args[2].data.str.ptr[i];
@@ -183,8 +183,11 @@ static int check_regsub(struct arg *args, char *err, size_t errlen)
 				snprintf(err, errlen, "regsub: unknown flag '%c' (expected 'g' and/or 'i')", c);
 				return -1;
 			}
+			icase |= c == 'i';
 		}
 	}
+	if (icase && !(args[0].data.reg = regex_compile(args[0].unresolved, 1, err, errlen)))
+		return -1;
 	return 0;
 }
 

@@ -168,6 +168,18 @@ static int smp_fetch_proto_http(const struct arg *args, struct sample *smp, stru
 	return 1;
 }
 
+/* Request body bytes already received with the head (REQ_CONTENT). */
+static int smp_fetch_req_len(const struct arg *args, struct sample *smp, struct stream *s,
+                             const struct sample_fetch *kw)
+{
+	struct http_msg *m = req_head(s);
+
+	if (!m)
+		return 0;
+	uint32_t body = m->sol + m->head_len;
+	return set_sint(smp, s->req.end > body ? (long long)(s->req.end - body) : 0);
+}
+
 static int smp_fetch_first_req(const struct arg *args, struct sample *smp, struct stream *s,
                                const struct sample_fetch *kw)
 {
@@ -486,6 +498,8 @@ static const struct sample_fetch http_fetches[] = {
 	{ "res.ver",       smp_fetch_ver,        ARG0, NULL, SMP_T_STR,  SMP_USE_HRS, 1 },
 	{ "req.proto_http", smp_fetch_proto_http, ARG0, NULL, SMP_T_BOOL, SMP_USE_HRQ },
 	{ "http_first_req", smp_fetch_first_req, ARG0, NULL, SMP_T_BOOL, SMP_USE_HRQ },
+	{ "req.len",       smp_fetch_req_len,    ARG0, NULL, SMP_T_SINT, SMP_USE_HRQ },
+	{ "req_len",       smp_fetch_req_len,    ARG0, NULL, SMP_T_SINT, SMP_USE_HRQ },
 	{ "status",        smp_fetch_status,     ARG0, NULL, SMP_T_SINT, SMP_USE_HRS },
 	{ "hdr",           smp_fetch_hdr,        ARG2(0, STR, SINT), NULL, SMP_T_STR, SMP_USE_HRQ, 0 },
 	{ "req.hdr",       smp_fetch_hdr,        ARG2(0, STR, SINT), NULL, SMP_T_STR, SMP_USE_HRQ, 0 },

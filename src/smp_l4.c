@@ -139,25 +139,36 @@ static int smp_fetch_const_str(const struct arg *args, struct sample *smp, struc
 	return 1;
 }
 
-static int check_const_addr(struct arg *args, char *err, size_t errlen)
+static int check_const_family(struct arg *args, char *err, size_t errlen, enum smp_type want)
 {
 	struct sample smp = { .type = SMP_T_STR };
 
 	smp.data.str.ptr = args[0].data.str.ptr;
 	smp.data.str.len = args[0].data.str.len;
-	if (!sample_cast(&smp, SMP_T_ADDR)) {
-		snprintf(err, errlen, "'%s' is not an IP address", args[0].data.str.ptr);
+	if (!sample_cast(&smp, SMP_T_ADDR) || smp.type != want) {
+		snprintf(err, errlen, "'%s' is not an %s address", args[0].data.str.ptr,
+		         want == SMP_T_IPV4 ? "IPv4" : "IPv6");
 		return -1;
 	}
 	return 0;
+}
+
+static int check_const_v4(struct arg *args, char *err, size_t errlen)
+{
+	return check_const_family(args, err, errlen, SMP_T_IPV4);
+}
+
+static int check_const_v6(struct arg *args, char *err, size_t errlen)
+{
+	return check_const_family(args, err, errlen, SMP_T_IPV6);
 }
 
 static const struct sample_fetch l4_fetches[] = {
 	{ "int",          smp_fetch_const_int,  ARG1(1, SINT), NULL, SMP_T_SINT, SMP_USE_INT, 0 },
 	{ "bool",         smp_fetch_const_int,  ARG1(1, SINT), NULL, SMP_T_BOOL, SMP_USE_INT, 1 },
 	{ "str",          smp_fetch_const_str,  ARG1(1, STR),  NULL, SMP_T_STR,  SMP_USE_INT, 0 },
-	{ "ipv4",         smp_fetch_const_str,  ARG1(1, STR),  check_const_addr, SMP_T_IPV4, SMP_USE_INT, SMP_T_IPV4 },
-	{ "ipv6",         smp_fetch_const_str,  ARG1(1, STR),  check_const_addr, SMP_T_IPV6, SMP_USE_INT, SMP_T_IPV6 },
+	{ "ipv4",         smp_fetch_const_str,  ARG1(1, STR),  check_const_v4, SMP_T_IPV4, SMP_USE_INT, SMP_T_IPV4 },
+	{ "ipv6",         smp_fetch_const_str,  ARG1(1, STR),  check_const_v6, SMP_T_IPV6, SMP_USE_INT, SMP_T_IPV6 },
 	{ "meth",         smp_fetch_const_str,  ARG1(1, STR),  NULL, SMP_T_METH, SMP_USE_INT, SMP_T_METH },
 	{ "src",          smp_fetch_src,        ARG0, NULL, SMP_T_ADDR, SMP_USE_L4 },
 	{ "src_port",     smp_fetch_src_port,   ARG0, NULL, SMP_T_SINT, SMP_USE_L4 },

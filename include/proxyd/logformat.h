@@ -49,7 +49,12 @@ struct logformat {
 
 /* Compiles <fmt>. 0, or -1 with the reason in <err>. */
 int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t errlen);
-/* Renders <lf> for <s> into dst; returns the length (truncated to size). */
-size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size);
+enum {
+	LF_EMPTY_MISSING = 1 << 0,   /* a missing sample renders as nothing (values), not "-" (logs) */
+};
+
+/* Renders <lf> for <s> into dst; returns the length (truncated to size).
+ * <dst> must not be a scratch buffer from smp_trash(). */
+size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size, unsigned flags);
 
 #endif

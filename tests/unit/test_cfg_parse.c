@@ -320,9 +320,8 @@ static void test_not_supported_yet(void **state)
 		{ "defaults\n  errorloc 503 /x\n", ALERT,
 		  L(2, "'errorloc' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		/* options */
-		{ "backend be\n  option httpchk GET /health\n", ALERT,
-		  L(2, "'option httpchk' is a valid HAProxy keyword but is not supported yet by proxyd; health "
-		       "checks come with the health-check work") },
+		{ "backend be\n  option pgsql-check user x\n", ALERT,
+		  L(2, "'option pgsql-check' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "backend be\n  option persist\n", ALERT,
 		  L(2, "'option persist' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "frontend fe\n  option http-ignore-probes\n", ALERT,
@@ -331,9 +330,8 @@ static void test_not_supported_yet(void **state)
 		{ "defaults\n  no option tcpka\n", ALERT,
 		  L(2, "'option tcpka' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		/* server and bind options */
-		{ "backend be\n  server s1 127.0.0.1:80 check\n", ALERT,
-		  L(2, "'server be/s1' : 'check' is a valid HAProxy server option but is not supported yet by "
-		       "proxyd") },
+		{ "backend be\n  server s1 127.0.0.1:80 check-ssl\n", ALERT,
+		  L(2, "'server be/s1' : 'check-ssl' is a valid HAProxy server option but is not supported yet by proxyd") },
 		{ "backend be\n  default-server inter 2s\n", ALERT,
 		  L(2, "'default-server' : 'inter' is a valid HAProxy server option but is not supported yet by "
 		       "proxyd") },
@@ -806,8 +804,8 @@ static void test_server_errors(void **state)
 		  L(2, "'default-server' : unknown keyword 'wieght'; did you mean 'weight' maybe ?") },
 		{ "backend be\n  default-server weight\n", ALERT, L(2, "'default-server' : 'weight' expects 1 argument") },
 		{ "backend be\n  default-server weight x\n", ALERT, L(2, "'weight' expects an integer argument (got 'x')") },
-		{ "defaults\n  default-server check\n", ALERT,
-		  L(2, "'default-server' : 'check' is a valid HAProxy server option but is not supported yet by proxyd") },
+		{ "defaults\n  default-server check-ssl\n", ALERT,
+		  L(2, "'default-server' : 'check-ssl' is a valid HAProxy server option but is not supported yet by proxyd") },
 	};
 
 	RUN(cases);
