@@ -332,9 +332,8 @@ static void test_not_supported_yet(void **state)
 		/* server and bind options */
 		{ "backend be\n  server s1 127.0.0.1:80 check-ssl\n", ALERT,
 		  L(2, "'server be/s1' : 'check-ssl' is a valid HAProxy server option but is not supported yet by proxyd") },
-		{ "backend be\n  default-server inter 2s\n", ALERT,
-		  L(2, "'default-server' : 'inter' is a valid HAProxy server option but is not supported yet by "
-		       "proxyd") },
+		{ "backend be\n  default-server slowstart 2s\n", ALERT,
+		  L(2, "'default-server' : 'slowstart' is a valid HAProxy server option but is not supported yet by proxyd") },
 		{ "frontend fe\n  bind :80 ssl crt /x.pem\n", ALERT,
 		  L(2, "'bind :80' : 'ssl' is a valid HAProxy bind option but is not supported yet by proxyd") },
 		/* actions */
