@@ -4,6 +4,13 @@
     proxyd.cfg.5: a .TP paragraph whose tag starts with the keyword in bold
     (server and bind options, actions, balance algorithms and option names
     in their own subsections);
+  * every sample fetch, converter, ACL keyword and predefined ACL has such
+    an entry in its own section of proxyd.cfg.5 (SAMPLE FETCHES,
+    CONVERTERS, ACLS AND CONDITIONS / ACL keywords and / Predefined ACLs),
+    and the entry of a predefined ACL shows its definition. They are not
+    printed by --list-keywords yet, so they are read from the tables that
+    register them in src/*.c (any kind --list-keywords prints later is
+    checked as well);
   * every option printed by "proxyd -h" is in bold in the OPTIONS section
     of proxyd.1;
   * both pages render with "man --warnings" without any warning.
@@ -27,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MAN1 = os.path.join(ROOT, "man", "proxyd.1")
 MAN5 = os.path.join(ROOT, "man", "proxyd.cfg.5")
+SRC = os.path.join(ROOT, "src")
 
 BIN = os.environ.get("PROXYD_BIN", "./proxyd")
 if os.sep in BIN:
@@ -41,6 +49,19 @@ KIND_SUBSECTION = {
     "bind": "Bind options",
     "action": "Actions of http-request rules",
     "balance": "Load balancing",
+    # read from src/*.c (see source_keywords)
+    "fetch": "SAMPLE FETCHES",
+    "converter": "CONVERTERS",
+    "acl": "ACLS AND CONDITIONS / ACL keywords",
+    "predefined-acl": "ACLS AND CONDITIONS / Predefined ACLs",
+}
+
+# The C tables whose rows register sample fetches, converters and ACL
+# keywords: "static const struct <type> <name>[] = { { "kw", ... }, ... };"
+SOURCE_TABLES = {
+    "sample_fetch": "fetch",
+    "sample_conv": "converter",
+    "acl_kw": "acl",
 }
 
 # Options main.c refuses as "not supported yet": not in "proxyd -h", but
@@ -226,6 +247,55 @@ def list_keywords():
     return kws
 
 
+_TABLE = re.compile(r"static\s+const\s+struct\s+(\w+)\s+\w+\s*\[\]\s*=\s*\{(.*?)\n\};", re.S)
+_ROW = re.compile(r'^\s*\{\s*"([^"]+)"', re.M)
+_PREDEF = re.compile(r"\bpredefined_defs\s*\[\]\s*=\s*\{(.*?)\n\};", re.S)
+_PREDEF_ROW = re.compile(r'\{\s*"([^"]+)"\s*,\s*"([^"]*)"\s*\}')
+
+
+def source_keywords():
+    """(kinds, predefined): [(kind, name)] of the fetches, converters and
+    ACL keywords registered by the tables of src/*.c, with the predefined
+    ACLs; and {predefined ACL: its definition}."""
+    kws, predefined = [], {}
+    for fn in sorted(os.listdir(SRC)):
+        if not fn.endswith(".c"):
+            continue
+        text = read(os.path.join(SRC, fn))
+        for m in _TABLE.finditer(text):
+            kind = SOURCE_TABLES.get(m.group(1))
+            if kind:
+                kws += [(kind, name) for name in _ROW.findall(m.group(2))]
+        for m in _PREDEF.finditer(text):
+            for name, definition in _PREDEF_ROW.findall(m.group(1)):
+                predefined[name] = definition
+                kws.append(("predefined-acl", name))
+    return list(dict.fromkeys(kws)), predefined
+
+
+def entry_text(source, where, name):
+    """Plain text of the .TP entry of <name> in the (sub)section whose
+    title contains <where>: its tag line and the lines up to the next
+    paragraph macro; None when there is no such entry."""
+    lines = source.split("\n")
+    tags = {idx for title, span, idx, is_tag in parse_page(source)
+            if is_tag and where in title and span_matches(span, name)}
+    if not tags:
+        return None
+    idx = min(tags)
+    out = []
+    for line in lines[idx:]:
+        if line.startswith((".TP", ".SS", ".SH", ".PP", ".IP")) and out:
+            break
+        if line.startswith(".\\\""):
+            continue
+        if line.startswith("."):
+            parts = line[1:].split(None, 1)
+            line = " ".join(macro_args(parts[1] if len(parts) > 1 else ""))
+        out.append(plain(_FONT.sub("", line)))
+    return " ".join(out)
+
+
 def help_options():
     """Options named by "proxyd -h": the option words at the start of its
     lines ("-v, -vv" gives both, "-dM[<byte>]" gives -dM) and quoted ones
@@ -287,6 +357,64 @@ class ConfigPage(unittest.TestCase):
         # a mention in running text is not an entry
         self.assertIn(("server", "weight"),
                       missing_keywords(".SS Server options\n.PP\n.B weight\n", [("server", "weight")]))
+
+
+@unittest.skipIf(ORACLE, "proxyd-only: HAProxy has its own manual pages")
+class SamplePage(unittest.TestCase):
+    """Fetches, converters, ACL keywords and predefined ACLs."""
+
+    def test_source_tables_are_read(self):
+        # the reading of src/*.c must not silently find nothing
+        kws, predefined = source_keywords()
+        for kw in [("fetch", "path"), ("fetch", "req.hdr"), ("fetch", "src"), ("fetch", "var"),
+                   ("fetch", "http_auth"), ("converter", "lower"), ("converter", "regsub"),
+                   ("acl", "path_beg"), ("acl", "hdr_dom"), ("acl", "src"),
+                   ("predefined-acl", "TRUE"), ("predefined-acl", "METH_GET")]:
+            self.assertIn(kw, kws, "not found in the tables of src/*.c: %s %s" % kw)
+        for kind, least in (("fetch", 40), ("converter", 15), ("acl", 50), ("predefined-acl", 15)):
+            n = sum(1 for k, _ in kws if k == kind)
+            self.assertGreaterEqual(n, least, "only %d %s entries read from src/*.c" % (n, kind))
+        self.assertEqual(predefined.get("METH_GET"), "method GET HEAD")
+
+    def test_every_sample_keyword_is_documented(self):
+        kws, _ = source_keywords()
+        missing = missing_keywords(read(MAN5), kws)
+        self.assertEqual(missing, [],
+                         "fetches, converters, ACL keywords or predefined ACLs of src/*.c without "
+                         "an entry in their section of man/proxyd.cfg.5 (kind, name): %s" % missing)
+
+    def test_predefined_acls_show_their_definition(self):
+        source = read(MAN5)
+        _, predefined = source_keywords()
+        wrong = []
+        for name, definition in sorted(predefined.items()):
+            text = entry_text(source, KIND_SUBSECTION["predefined-acl"], name)
+            if text is None or " ".join(definition.split()) not in text:
+                wrong.append((name, definition, text))
+        self.assertEqual(wrong, [], "predefined ACLs whose entry does not show their definition "
+                         "(name, definition, entry): %s" % wrong)
+
+    def test_a_missing_sample_keyword_is_detected(self):
+        source = read(MAN5)
+        kws, _ = source_keywords()
+        picked = {}
+        for kind, name in kws:
+            picked.setdefault(kind, name)
+        for kind, name in sorted(picked.items()):
+            mutated = without_keyword(source, kind, name)
+            self.assertNotEqual(mutated, source, "%s %s: nothing to remove" % (kind, name))
+            self.assertIn((kind, name), missing_keywords(mutated, [(kind, name)]),
+                          "removing %s %r from the page went unnoticed" % (kind, name))
+        # an ACL keyword entry is not a fetch entry, and the reverse
+        acl_only = ".SH ACLS AND CONDITIONS\n.SS ACL keywords\n.TP\n.BR path \", \" path_beg\n"
+        self.assertIn(("fetch", "path"), missing_keywords(acl_only, [("fetch", "path")]))
+        self.assertEqual([], missing_keywords(acl_only, [("acl", "path_beg")]))
+        fetch_only = ".SH SAMPLE FETCHES\n.SS HTTP request\n.TP\n\\fBpath\\fR \\(em string\n"
+        self.assertEqual([], missing_keywords(fetch_only, [("fetch", "path")]))
+        self.assertIn(("acl", "path"), missing_keywords(fetch_only, [("acl", "path")]))
+        # a definition that drifted from the source is noticed
+        page = ".SH ACLS AND CONDITIONS\n.SS Predefined ACLs\n.TP\n.B METH_GET\n.BR \"method GET\" .\n"
+        self.assertNotIn("method GET HEAD", entry_text(page, "Predefined ACLs", "METH_GET"))
 
 
 @unittest.skipIf(ORACLE, "proxyd-only: HAProxy has its own manual pages")
