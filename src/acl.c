@@ -318,6 +318,12 @@ static void predefined_init(void)
 	}
 }
 
+void acl_list_predefined(FILE *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(predefined_defs); i++)
+		fprintf(out, "predefined-acl %s\n", predefined_defs[i].name);
+}
+
 /* Forgets every ACL (they live in the config arena). */
 void acl_deinit(void);
 void acl_deinit(void)

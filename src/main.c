@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <proxyd/acl.h>
 #include <proxyd/cfg.h>
 #include <proxyd/check.h>
 #include <proxyd/cfg_bind.h>
@@ -11,6 +12,7 @@
 #include <proxyd/cfg_server.h>
 #include <proxyd/lb.h>
 #include <proxyd/rules.h>
+#include <proxyd/sample.h>
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
 #include <proxyd/listener.h>
@@ -61,6 +63,16 @@ static void list_keywords(void)
 			printf("action %s\n", k->name);
 	registry_for_each(n, lb_algos)
 		printf("balance %s\n", ((const struct lb_algo *)n->table)->name);
+	registry_for_each(n, smp_fetches)
+		for (const struct sample_fetch *f = n->table; f->kw; f++)
+			printf("fetch %s\n", f->kw);
+	registry_for_each(n, smp_convs)
+		for (const struct sample_conv *c = n->table; c->kw; c++)
+			printf("converter %s\n", c->kw);
+	registry_for_each(n, acl_kws)
+		for (const struct acl_kw *k = n->table; k->kw; k++)
+			printf("acl %s\n", k->kw);
+	acl_list_predefined(stdout);
 }
 
 static int check_condition(const char *expr)

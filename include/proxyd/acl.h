@@ -5,6 +5,8 @@
 #ifndef PROXYD_ACL_H
 #define PROXYD_ACL_H
 
+#include <stdio.h>
+
 #include <proxyd/list.h>
 #include <proxyd/pattern.h>
 #include <proxyd/sample.h>
@@ -69,6 +71,9 @@ int cond_eval(const struct cond *cond, struct stream *s);
 /* Parses "<criterion> [flags] [operator] <patterns...>" (an "acl" line's
  * arguments after the name, or an anonymous ACL's content). */
 struct acl_expr *acl_expr_parse(struct cfg_ctx *ctx, char **args, int nargs, char *err, size_t errlen);
+/* Prints "predefined-acl NAME" for each predefined ACL (--list-keywords). */
+void acl_list_predefined(FILE *out);
+
 /* Evaluates one ACL: 1 matched, 0 not. */
 int acl_exec(const struct acl *acl, struct stream *s);
 
