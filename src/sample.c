@@ -218,6 +218,7 @@ int sample_parse_args(const char **str, uint64_t mask, struct arg *args, const c
 			a->data.str.len = strlen(words[i]);
 			break;
 		case ARGT_REG:
+			a->unresolved = words[i];   /* the source, for a converter's flags */
 			a->data.reg = regex_compile(words[i], 0, err, errlen);
 			if (!a->data.reg)
 				return -1;

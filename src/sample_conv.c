@@ -176,6 +176,8 @@ static int conv_regsub(const struct arg *args, struct sample *smp, void *priv)
 
 static int check_regsub(struct arg *args, char *err, size_t errlen)
 {
+	int icase = 0;
+
 	if (args[2].type == ARGT_STR) {
 		for (size_t i = 0; i < args[2].data.str.len; i++) {
 			char c = args[2].data.str.ptr[i];
@@ -183,7 +185,15 @@ static int check_regsub(struct arg *args, char *err, size_t errlen)
 				snprintf(err, errlen, "regsub: unknown flag '%c' (expected 'g' and/or 'i')", c);
 				return -1;
 			}
+			icase |= c == 'i';
 		}
+	}
+	if (icase && args[0].unresolved) {
+		/* compiled case-sensitive while the arguments were parsed */
+		struct my_regex *re = regex_compile(args[0].unresolved, 1, err, errlen);
+		if (!re)
+			return -1;
+		args[0].data.reg = re;
 	}
 	return 0;
 }
