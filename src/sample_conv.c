@@ -118,10 +118,11 @@ static int cut(const struct arg *args, struct sample *smp, int words)
 	if (first < 0 || first >= nf)
 		goto empty;
 	long long last = count ? first + count - 1 : nf - 1;
-	if (idx < 0 && count) {
-		/* counting backwards: the fields before the index */
+	if (idx < 0) {
+		/* counting backwards: the index and the fields before it,
+		 * all of them up to the first one with a count of 0 */
 		last = first;
-		first = first - count + 1;
+		first = count ? first - count + 1 : 0;
 		if (first < 0)
 			first = 0;
 	}
