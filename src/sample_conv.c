@@ -1,5 +1,6 @@
 /* Converters: "fetch,lower", "hdr(x),field(2,;)", "path,regsub(^/api,)"... */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,27 +61,42 @@ static int conv_not(const struct arg *args, struct sample *smp, void *priv)
 	return 1;
 }
 
-/* Arithmetic with a constant: add(n), sub(n), mul(n), div(n), mod(n). */
+/* Arithmetic with a constant: add(n), sub(n), mul(n), div(n), mod(n).
+ * As HAProxy: results saturate at the limits of a 64-bit integer instead
+ * of wrapping, a division by zero gives the largest integer and a modulo
+ * by zero gives 0 (LLONG_MIN / -1 would trap the CPU otherwise). */
 static int conv_arith(const struct arg *args, struct sample *smp, void *priv)
 {
-	long long v = args[0].data.sint;
+	long long v = args[0].data.sint, a = smp->data.sint, r = 0;
 	long op = (long)priv;
 
 	switch (op) {
-	case '+': smp->data.sint += v; break;
-	case '-': smp->data.sint -= v; break;
-	case '*': smp->data.sint *= v; break;
+	case '+':
+		if (__builtin_add_overflow(a, v, &r))
+			r = v > 0 ? LLONG_MAX : LLONG_MIN;
+		break;
+	case '-':
+		if (__builtin_sub_overflow(a, v, &r))
+			r = v < 0 ? LLONG_MAX : LLONG_MIN;
+		break;
+	case '*':
+		if (__builtin_mul_overflow(a, v, &r))
+			r = (a < 0) != (v < 0) ? LLONG_MIN : LLONG_MAX;
+		break;
 	case '/':
-		if (!v)
-			return 0;
-		smp->data.sint /= v;
+		if (!v || (a == LLONG_MIN && v == -1))
+			r = LLONG_MAX;
+		else
+			r = a / v;
 		break;
 	case '%':
-		if (!v)
-			return 0;
-		smp->data.sint %= v;
+		if (!v || v == -1)
+			r = 0;
+		else
+			r = a % v;
 		break;
 	}
+	smp->data.sint = r;
 	smp->type = SMP_T_SINT;
 	return 1;
 }
