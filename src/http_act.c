@@ -268,6 +268,7 @@ static struct redirect *parse_redirect_args(struct cfg_ctx *ctx, char **args, in
 		cfg_alert(ctx, "'redirect %s': %s", args[i], err);
 		return NULL;
 	}
+	logformat_set_http(&rd->fmt);
 	for (i += 2; i < nargs && strcmp(args[i], "if") != 0 && strcmp(args[i], "unless") != 0; i++) {
 		if (strcmp(args[i], "code") == 0 && i + 1 < nargs) {
 			if (cfg_int_arg(ctx, args[++i], 301, 308, &rd->code) < 0)
@@ -330,6 +331,11 @@ static int parse_redirect_kw(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 /*------------------------------------------------------------------------
  * Header edits
  */
+static int is_res_rule(struct cfg_ctx *ctx)
+{
+	return strcmp(ctx->kw, "http-response") == 0;
+}
+
 static int parse_fmt_arg(struct cfg_ctx *ctx, const char *what, const char *arg, struct logformat *lf)
 {
 	char err[512];
@@ -338,12 +344,8 @@ static int parse_fmt_arg(struct cfg_ctx *ctx, const char *what, const char *arg,
 		cfg_alert(ctx, "'%s %s': %s", ctx->kw, what, err);
 		return -1;
 	}
+	logformat_set_http(lf);
 	return 0;
-}
-
-static int is_res_rule(struct cfg_ctx *ctx)
-{
-	return strcmp(ctx->kw, "http-response") == 0;
 }
 
 static enum act_ret act_set_header(struct act_rule *rule, struct proxy *px, struct stream *s)

@@ -163,6 +163,30 @@ static size_t put_escaped(char *dst, size_t pos, size_t size, const char *s, siz
 	return pos;
 }
 
+void logformat_set_http(struct logformat *lf)
+{
+	lf->http = 1;
+}
+
+/* Writes a sample's string into an HTTP value, control characters as %XX. */
+static size_t put_http(char *dst, size_t pos, size_t size, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 && c != '\t') {
+			char enc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			pos = put(dst, pos, size, enc, 3);
+		} else if (c == 0x7f) {
+			pos = put(dst, pos, size, "%7F", 3);
+		} else {
+			pos = put(dst, pos, size, (const char *)&s[i], 1);
+		}
+	}
+	return pos;
+}
+
 size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size)
 {
 	size_t pos = 0;
@@ -176,6 +200,11 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 		case LF_EXPR: {
 			struct sample smp;
 			smp.flags = 0;
+			if (lf->http) {
+				if (sample_process(n->expr, s, &smp) && sample_cast(&smp, SMP_T_STR))
+					pos = put_http(dst, pos, size, smp.data.str.ptr, smp.data.str.len);
+				break;
+			}
 			if (!sample_process(n->expr, s, &smp)) {
 				pos = put(dst, pos, size, "-", 1);
 				break;
