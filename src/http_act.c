@@ -264,7 +264,9 @@ static struct redirect *parse_redirect_args(struct cfg_ctx *ctx, char **args, in
 		cfg_alert(ctx, "'redirect' expects 'location', 'prefix' or 'scheme' (got '%s')", args[i]);
 		return NULL;
 	}
-	if (logformat_parse(args[i + 1], &rd->fmt, err, sizeof(err)) < 0) {
+	if (logformat_parse(args[i + 1], &rd->fmt, err, sizeof(err)) < 0 ||
+	    logformat_check_use(&rd->fmt, strcmp(ctx->kw, "http-response") == 0 ? SMP_VAL_RES : SMP_VAL_REQ,
+	                        err, sizeof(err)) < 0) {
 		cfg_alert(ctx, "'redirect %s': %s", args[i], err);
 		return NULL;
 	}
@@ -340,7 +342,8 @@ static int parse_fmt_arg(struct cfg_ctx *ctx, const char *what, const char *arg,
 {
 	char err[512];
 
-	if (logformat_parse(arg, lf, err, sizeof(err)) < 0) {
+	if (logformat_parse(arg, lf, err, sizeof(err)) < 0 ||
+	    logformat_check_use(lf, is_res_rule(ctx) ? SMP_VAL_RES : SMP_VAL_REQ, err, sizeof(err)) < 0) {
 		cfg_alert(ctx, "'%s %s': %s", ctx->kw, what, err);
 		return -1;
 	}

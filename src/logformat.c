@@ -168,6 +168,21 @@ void logformat_set_http(struct logformat *lf)
 	lf->http = 1;
 }
 
+int logformat_check_use(const struct logformat *lf, unsigned where, char *err, size_t errlen)
+{
+	for (int i = 0; i < lf->nb; i++) {
+		const struct lf_node *n = &lf->nodes[i];
+		if (n->type != LF_EXPR || !(n->expr->fetch->use & ~where))
+			continue;
+		unsigned miss = n->expr->fetch->use & ~where;
+		snprintf(err, errlen, "sample fetch <%s> may not be reliably used here because it needs '%s' "
+		         "which is not available here", n->expr->fetch->kw,
+		         (miss & SMP_USE_HRS) ? "HTTP response headers" : "HTTP request headers");
+		return -1;
+	}
+	return 0;
+}
+
 /* Writes a sample's string into an HTTP value, control characters as %XX. */
 static size_t put_http(char *dst, size_t pos, size_t size, const char *s, size_t len)
 {

@@ -56,6 +56,10 @@ int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t err
  * characters (0x00-0x08, 0x0a-0x1f, 0x7f) are written as %XX so that a
  * value taken from the request cannot inject CR/LF into a message. */
 void logformat_set_http(struct logformat *lf);
+/* 0 when every sample fetch of <lf> can be used where the data <where>
+ * (SMP_VAL_REQ or SMP_VAL_RES) is available; -1 with the reason in <err>
+ * otherwise (request headers are gone when the response is analysed). */
+int logformat_check_use(const struct logformat *lf, unsigned where, char *err, size_t errlen);
 /* Renders <lf> for <s> into dst; returns the length (truncated to size). */
 size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size);
 
