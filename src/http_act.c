@@ -414,6 +414,33 @@ static enum act_ret act_del_header(struct act_rule *rule, struct proxy *px, stru
 	return ACT_RET_CONT;
 }
 
+/* Writes <subst> with \0..\9 replaced by the groups of a match of
+ * <subject> (offsets in ovec, <ng> groups set). Returns the length, or -1
+ * when it does not fit in <dlen>. */
+static long expand_groups(const char *subst, const char *subject, const long *ovec, int ng,
+                          char *dst, size_t dlen)
+{
+	size_t out = 0;
+
+	for (const char *p = subst; *p; p++) {
+		if (*p == '\\' && p[1] >= '0' && p[1] <= '9') {
+			int g = *++p - '0';
+			if (g < ng && ovec[2 * g] >= 0) {
+				size_t gl = (size_t)(ovec[2 * g + 1] - ovec[2 * g]);
+				if (out + gl > dlen)
+					return -1;
+				memcpy(dst + out, subject + ovec[2 * g], gl);
+				out += gl;
+			}
+			continue;
+		}
+		if (out + 1 > dlen)
+			return -1;
+		dst[out++] = *p;
+	}
+	return (long)out;
+}
+
 /* replace-header: the regex on each whole value; replace-value: on each
  * comma-separated value. The replacement is a log-format string where
  * \1..\9 refer to the regex groups. */
@@ -456,10 +483,16 @@ static enum act_ret act_replace(struct act_rule *rule, struct proxy *px, struct 
 				}
 			}
 			long n = -1;
-			if (regex_exec(a->re, vs, (size_t)(ve - vs))) {
-				n = regex_subst(a->re, vs, (size_t)(ve - vs), st->area, 0, out->area + o, out->size - o);
-				/* the whole value is replaced, as HAProxy: anchor-free
-				 * patterns replace only what they matched */
+			long ovec[2 * REGEX_MAX_GROUPS];
+			int ng = regex_exec_groups(a->re, vs, (size_t)(ve - vs), ovec, REGEX_MAX_GROUPS);
+			if (ng) {
+				/* as HAProxy: the whole value becomes the replacement,
+				 * where \0..\9 are the groups of the match (a pattern
+				 * that matches only a part of the value still replaces
+				 * all of it) */
+				n = expand_groups(st->area, vs, ovec, ng, out->area + o, out->size - o);
+				if (n < 0)
+					return rewrite_failed(s, a->part);
 			}
 			if (n < 0) {
 				if (o + (size_t)(ve - vs) > out->size)
