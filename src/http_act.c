@@ -92,7 +92,8 @@ int http_reply_load_body(const char *path, struct http_reply *r, char *err, size
 static int parse_deny(struct cfg_ctx *ctx, struct act_rule *rule, char **args, int nargs, int *cur)
 {
 	struct http_reply *r = &rule->arg.reply;
-	int status = 403, i = *cur, has_body = 0;
+	/* HAProxy: a denied response is a 502, a denied request a 403 */
+	int status = strcmp(ctx->kw, "http-response") == 0 ? 502 : 403, i = *cur, has_body = 0;
 	char err[512], hdrs[2048] = "";
 	size_t hlen = 0;
 	const char *ctype = NULL;
