@@ -193,6 +193,18 @@ static enum act_ret act_redirect(struct act_rule *rule, struct proxy *px, struct
 		return rewrite_failed(s, 0);
 	const char *uri = m ? http_sl(m, 1) : "/";
 	size_t ul = m ? m->sl_len[1] : 1;
+	/* prefix and scheme redirects keep the path and query of the request:
+	 * not the scheme and authority of an absolute URI */
+	if (ul && uri[0] != '/') {
+		const char *sch = memchr(uri, ':', ul);
+		if (sch && sch + 3 <= uri + ul && sch[1] == '/' && sch[2] == '/') {
+			const char *slash = memchr(sch + 3, '/', (size_t)(uri + ul - sch - 3));
+			const char *q = memchr(sch + 3, '?', (size_t)(uri + ul - sch - 3));
+			const char *start = slash && (!q || slash < q) ? slash : q ? q : uri + ul;
+			ul -= (size_t)(start - uri);
+			uri = start;
+		}
+	}
 	switch (rd->type) {
 	case REDIR_LOCATION:
 		memcpy(loc->area, v, vl);
