@@ -298,12 +298,11 @@ static struct redirect *parse_redirect_args(struct cfg_ctx *ctx, char **args, in
 			rd->append_slash = 1;
 		} else if (strcmp(args[i], "set-cookie") == 0 && i + 1 < nargs) {
 			const char *c = args[++i];
-			snprintf(cookie, sizeof(cookie), "set-cookie: %s%s; path=/", c, strchr(c, '=') ? "" : "=");
+			snprintf(cookie, sizeof(cookie), "set-cookie: %s; path=/;", c);
 			rd->cookie = cfg_strdup(cookie);
 		} else if (strcmp(args[i], "clear-cookie") == 0 && i + 1 < nargs) {
 			const char *c = args[++i];
-			snprintf(cookie, sizeof(cookie), "set-cookie: %s%s; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/",
-			         c, strchr(c, '=') ? "" : "=");
+			snprintf(cookie, sizeof(cookie), "set-cookie: %s; path=/; Max-Age=0;", c);
 			rd->cookie = cfg_strdup(cookie);
 		} else {
 			cfg_alert(ctx, "'redirect': unexpected '%s' (expected 'code', 'drop-query', 'append-slash', "
