@@ -245,8 +245,11 @@ static enum act_ret act_redirect(struct act_rule *rule, struct proxy *px, struct
 	}
 
 	struct trash *h = smp_trash();
-	int hl = snprintf(h->area, h->size, "location: %.*s\r\n%s%scache-control: no-cache\r\n", (int)n, loc->area,
-	                  rd->cookie ? rd->cookie : "", rd->cookie ? "\r\n" : "");
+	/* HAProxy marks only the temporary redirects as not cacheable */
+	int temp = rd->code == 302 || rd->code == 303 || rd->code == 307;
+	int hl = snprintf(h->area, h->size, "location: %.*s\r\n%s%s%s", (int)n, loc->area,
+	                  rd->cookie ? rd->cookie : "", rd->cookie ? "\r\n" : "",
+	                  temp ? "cache-control: no-cache\r\n" : "");
 	if (hl < 0 || (size_t)hl >= h->size)
 		return rewrite_failed(s, 0);
 	struct http_reply r = { .status = rd->code, .hdrs = h->area };
