@@ -217,18 +217,16 @@ static enum act_ret act_redirect(struct act_rule *rule, struct proxy *px, struct
 		return rewrite_failed(s, 0);
 	const char *uri = m ? http_sl(m, 1) : "/";
 	size_t ul = m ? m->sl_len[1] : 1;
+	/* prefix and scheme redirects keep the path and query of the request:
+	 * not the scheme and authority of an absolute URI */
 	if (ul && uri[0] != '/') {
-		/* absolute URI: only its path and query follow the new prefix */
 		const char *sch = memchr(uri, ':', ul);
-		if (sch && (size_t)(sch - uri) + 3 <= ul && sch[1] == '/' && sch[2] == '/') {
-			const char *slash = memchr(sch + 3, '/', ul - (size_t)(sch + 3 - uri));
-			size_t off = slash ? (size_t)(slash - uri) : ul;
-			uri += off;
-			ul -= off;
-			if (!ul) {
-				uri = "/";
-				ul = 1;
-			}
+		if (sch && sch + 3 <= uri + ul && sch[1] == '/' && sch[2] == '/') {
+			const char *slash = memchr(sch + 3, '/', (size_t)(uri + ul - sch - 3));
+			const char *q = memchr(sch + 3, '?', (size_t)(uri + ul - sch - 3));
+			const char *start = slash && (!q || slash < q) ? slash : q ? q : uri + ul;
+			ul -= (size_t)(start - uri);
+			uri = start;
 		}
 	}
 	switch (rd->type) {
@@ -271,11 +269,11 @@ static enum act_ret act_redirect(struct act_rule *rule, struct proxy *px, struct
 	}
 
 	struct trash *h = smp_trash();
-	/* permanent redirects may be cached, the others not */
-	int permanent = rd->code == 301 || rd->code == 308;
+	/* HAProxy marks only the temporary redirects as not cacheable */
+	int temp = rd->code == 302 || rd->code == 303 || rd->code == 307;
 	int hl = snprintf(h->area, h->size, "location: %.*s\r\n%s%s%s", (int)n, loc->area,
 	                  rd->cookie ? rd->cookie : "", rd->cookie ? "\r\n" : "",
-	                  permanent ? "" : "cache-control: no-cache\r\n");
+	                  temp ? "cache-control: no-cache\r\n" : "");
 	if (hl < 0 || (size_t)hl >= h->size)
 		return rewrite_failed(s, 0);
 	struct http_reply r = { .status = rd->code, .hdrs = h->area };
@@ -306,10 +304,13 @@ static struct redirect *parse_redirect_args(struct cfg_ctx *ctx, char **args, in
 		cfg_alert(ctx, "'redirect' expects 'location', 'prefix' or 'scheme' (got '%s')", args[i]);
 		return NULL;
 	}
-	if (logformat_parse(args[i + 1], &rd->fmt, err, sizeof(err)) < 0) {
+	if (logformat_parse(args[i + 1], &rd->fmt, err, sizeof(err)) < 0 ||
+	    logformat_check_use(&rd->fmt, strcmp(ctx->kw, "http-response") == 0 ? SMP_VAL_RES : SMP_VAL_REQ,
+	                        err, sizeof(err)) < 0) {
 		cfg_alert(ctx, "'redirect %s': %s", args[i], err);
 		return NULL;
 	}
+	logformat_set_http(&rd->fmt);
 	for (i += 2; i < nargs && strcmp(args[i], "if") != 0 && strcmp(args[i], "unless") != 0; i++) {
 		if (strcmp(args[i], "code") == 0 && i + 1 < nargs) {
 			if (cfg_int_arg(ctx, args[++i], 301, 308, &rd->code) < 0)
@@ -377,13 +378,14 @@ static int parse_fmt_arg(struct cfg_ctx *ctx, const char *what, const char *arg,
 {
 	char err[512];
 
-	if (logformat_parse(arg, lf, err, sizeof(err)) < 0) {
+	if (logformat_parse(arg, lf, err, sizeof(err)) < 0 ||
+	    logformat_check_use(lf, is_res_rule(ctx) ? SMP_VAL_RES : SMP_VAL_REQ, err, sizeof(err)) < 0) {
 		cfg_alert(ctx, "'%s %s': %s", ctx->kw, what, err);
 		return -1;
 	}
+	logformat_set_http(lf);
 	return 0;
 }
-
 
 static enum act_ret act_set_header(struct act_rule *rule, struct proxy *px, struct stream *s)
 {
@@ -448,6 +450,33 @@ static enum act_ret act_del_header(struct act_rule *rule, struct proxy *px, stru
 	return ACT_RET_CONT;
 }
 
+/* Writes <subst> with \0..\9 replaced by the groups of a match of
+ * <subject> (offsets in ovec, <ng> groups set). Returns the length, or -1
+ * when it does not fit in <dlen>. */
+static long expand_groups(const char *subst, const char *subject, const long *ovec, int ng,
+                          char *dst, size_t dlen)
+{
+	size_t out = 0;
+
+	for (const char *p = subst; *p; p++) {
+		if (*p == '\\' && p[1] >= '0' && p[1] <= '9') {
+			int g = *++p - '0';
+			if (g < ng && ovec[2 * g] >= 0) {
+				size_t gl = (size_t)(ovec[2 * g + 1] - ovec[2 * g]);
+				if (out + gl > dlen)
+					return -1;
+				memcpy(dst + out, subject + ovec[2 * g], gl);
+				out += gl;
+			}
+			continue;
+		}
+		if (out + 1 > dlen)
+			return -1;
+		dst[out++] = *p;
+	}
+	return (long)out;
+}
+
 /* replace-header: the regex on each whole value; replace-value: on each
  * comma-separated value. The replacement is a log-format string where
  * \1..\9 refer to the regex groups. */
@@ -491,26 +520,22 @@ static enum act_ret act_replace(struct act_rule *rule, struct proxy *px, struct 
 			/* as HAProxy: a matching value is replaced as a whole by the
 			 * replacement, where \1..\9 refer to the regex's groups */
 			long n = -1;
-			long ov[2 * REGEX_MAX_GROUPS];
-			int ng = regex_exec_groups(a->re, vs, (size_t)(ve - vs), ov, REGEX_MAX_GROUPS);
+			long ovec[2 * REGEX_MAX_GROUPS];
+			int ng = regex_exec_groups(a->re, vs, (size_t)(ve - vs), ovec, REGEX_MAX_GROUPS);
 			if (ng) {
-				n = 0;
-				for (const char *r = st->area; *r; r++) {
-					if (*r == '\\' && r[1] >= '0' && r[1] <= '9') {
-						int g = *++r - '0';
-						if (g < ng && ov[2 * g] >= 0) {
-							size_t gl = (size_t)(ov[2 * g + 1] - ov[2 * g]);
-							if (o + (size_t)n + gl > out->size)
-								return rewrite_failed(s, a->part);
-							memcpy(out->area + o + n, vs + ov[2 * g], gl);
-							n += (long)gl;
-						}
-						continue;
-					}
-					if (o + (size_t)n + 1 > out->size)
-						return rewrite_failed(s, a->part);
-					out->area[o + (size_t)n++] = *r;
-				}
+				/* as HAProxy: the whole value becomes the replacement,
+				 * where \0..\9 are the groups of the match (a pattern
+				 * that matches only a part of the value still replaces
+				 * all of it) */
+				n = expand_groups(st->area, vs, ovec, ng, out->area + o, out->size - o);
+				if (n < 0)
+					return rewrite_failed(s, a->part);
+			}
+			if (n < 0) {
+				if (o + (size_t)(ve - vs) > out->size)
+					return rewrite_failed(s, a->part);
+				memcpy(out->area + o, vs, (size_t)(ve - vs));
+				n = ve - vs;
 			}
 			o += (size_t)n;
 			if (e == end)

@@ -163,6 +163,45 @@ static size_t put_escaped(char *dst, size_t pos, size_t size, const char *s, siz
 	return pos;
 }
 
+void logformat_set_http(struct logformat *lf)
+{
+	lf->http = 1;
+}
+
+int logformat_check_use(const struct logformat *lf, unsigned where, char *err, size_t errlen)
+{
+	for (int i = 0; i < lf->nb; i++) {
+		const struct lf_node *n = &lf->nodes[i];
+		if (n->type != LF_EXPR || !(n->expr->fetch->use & ~where))
+			continue;
+		unsigned miss = n->expr->fetch->use & ~where;
+		snprintf(err, errlen, "sample fetch <%s> may not be reliably used here because it needs '%s' "
+		         "which is not available here", n->expr->fetch->kw,
+		         (miss & SMP_USE_HRS) ? "HTTP response headers" : "HTTP request headers");
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes a sample's string into an HTTP value, control characters as %XX. */
+static size_t put_http(char *dst, size_t pos, size_t size, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 && c != '\t') {
+			char enc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			pos = put(dst, pos, size, enc, 3);
+		} else if (c == 0x7f) {
+			pos = put(dst, pos, size, "%7F", 3);
+		} else {
+			pos = put(dst, pos, size, (const char *)&s[i], 1);
+		}
+	}
+	return pos;
+}
+
 size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size, unsigned flags)
 {
 	const char *dash = (flags & LF_EMPTY_MISSING) ? "" : "-";
@@ -178,6 +217,11 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 		case LF_EXPR: {
 			struct sample smp;
 			smp.flags = 0;
+			if (lf->http) {
+				if (sample_process(n->expr, s, &smp) && sample_cast(&smp, SMP_T_STR))
+					pos = put_http(dst, pos, size, smp.data.str.ptr, smp.data.str.len);
+				break;
+			}
 			if (!sample_process(n->expr, s, &smp)) {
 				pos = put(dst, pos, size, dash, dl);
 				break;

@@ -60,8 +60,11 @@ int regex_exec(const struct my_regex *re, const char *subject, size_t len)
 	return rc >= 0;
 }
 
-int regex_exec_groups(const struct my_regex *re, const char *subject, size_t len,
-                      long *ovec, int max_groups)
+/* Matches from offset <start> of the whole subject, so that "^" and
+ * lookbehinds still see what precedes it. Offsets in ovec are from the
+ * beginning of <subject>. */
+static int exec_groups_at(const struct my_regex *re, const char *subject, size_t len, size_t start,
+                          long *ovec, int max_groups)
 {
 	pcre2_match_data *m = match_data();
 	int rc;
@@ -69,9 +72,9 @@ int regex_exec_groups(const struct my_regex *re, const char *subject, size_t len
 	if (!m)
 		return 0;
 	if (re->jit)
-		rc = pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, m, NULL);
+		rc = pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, start, 0, m, NULL);
 	else
-		rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, m, NULL);
+		rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, start, 0, m, NULL);
 	if (rc < 0)
 		return 0;
 	if (rc == 0)
@@ -89,6 +92,12 @@ int regex_exec_groups(const struct my_regex *re, const char *subject, size_t len
 	return n;
 }
 
+int regex_exec_groups(const struct my_regex *re, const char *subject, size_t len,
+                      long *ovec, int max_groups)
+{
+	return exec_groups_at(re, subject, len, 0, ovec, max_groups);
+}
+
 long regex_subst(const struct my_regex *re, const char *subject, size_t len, const char *subst,
                  int global, char *dst, size_t dlen)
 {
@@ -96,10 +105,12 @@ long regex_subst(const struct my_regex *re, const char *subject, size_t len, con
 	size_t out = 0, pos = 0;
 
 	while (pos <= len) {
-		int n = regex_exec_groups(re, subject + pos, len - pos, ovec, REGEX_MAX_GROUPS);
+		/* the whole subject with a start offset: "^a" must not match
+		 * again at each position a global substitution resumes from */
+		int n = exec_groups_at(re, subject, len, pos, ovec, REGEX_MAX_GROUPS);
 		if (!n)
 			break;
-		size_t mstart = pos + (size_t)ovec[0], mend = pos + (size_t)ovec[1];
+		size_t mstart = (size_t)ovec[0], mend = (size_t)ovec[1];
 		/* text before the match */
 		if (out + (mstart - pos) > dlen)
 			return -1;
@@ -113,7 +124,7 @@ long regex_subst(const struct my_regex *re, const char *subject, size_t len, con
 					size_t gl = (size_t)(ovec[2 * g + 1] - ovec[2 * g]);
 					if (out + gl > dlen)
 						return -1;
-					memcpy(dst + out, subject + pos + ovec[2 * g], gl);
+					memcpy(dst + out, subject + ovec[2 * g], gl);
 					out += gl;
 				}
 				continue;

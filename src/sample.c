@@ -112,8 +112,9 @@ static int is_name_char(char c)
 }
 
 /* Splits the text between parentheses at top-level commas, removing one
- * level of quotes and backslashes (the second parsing level of HAProxy's
- * configuration). <out> receives NUL-terminated words in the arena. */
+ * level of quotes and of the backslashes that escape a backslash, a quote
+ * or a space (the second parsing level of HAProxy's configuration; other
+ * backslashes stay). <out> receives NUL-terminated words in the arena. */
 static int split_args(const char *p, const char **endp, char **out, int max, int *nb,
                       char *err, size_t errlen)
 {
@@ -129,19 +130,24 @@ static int split_args(const char *p, const char **endp, char **out, int max, int
 			snprintf(err, errlen, "missing closing ')'");
 			return -1;
 		}
-		if (quote) {
+		if (quote == '\'') {
 			if (c == quote) {
 				quote = 0;
 				continue;
 			}
-			if (c == '\\' && quote == '"' && (p[1] == '"' || p[1] == '\\')) {
-				c = *++p;
+		} else if (c == '\\' && (p[1] == '\\' || p[1] == '"' || p[1] == '\'' || p[1] == ' ')) {
+			/* only these are escaped, as HAProxy does: any other
+			 * backslash is kept for the argument ("\.", "\1" and
+			 * "\w" in a regsub() must reach PCRE2 intact) */
+			c = *++p;
+		} else if (quote) {
+			if (c == quote) {
+				quote = 0;
+				continue;
 			}
 		} else if (c == '"' || c == '\'') {
 			quote = c;
 			continue;
-		} else if (c == '\\' && p[1] && strchr("\\,)'\"", p[1])) {
-			c = *++p;
 		} else if (c == ',' || c == ')') {
 			if (n >= max) {
 				snprintf(err, errlen, "too many arguments (at most %d)", max);

@@ -61,24 +61,42 @@ static int conv_not(const struct arg *args, struct sample *smp, void *priv)
 	return 1;
 }
 
-/* Arithmetic with a constant: add(n), sub(n), mul(n), div(n), mod(n). */
+/* Arithmetic with a constant: add(n), sub(n), mul(n), div(n), mod(n).
+ * As HAProxy: results saturate at the limits of a 64-bit integer instead
+ * of wrapping, a division by zero gives the largest integer and a modulo
+ * by zero gives 0 (LLONG_MIN / -1 would trap the CPU otherwise). */
 static int conv_arith(const struct arg *args, struct sample *smp, void *priv)
 {
-	long long v = args[0].data.sint;
+	long long v = args[0].data.sint, a = smp->data.sint, r = 0;
 	long op = (long)priv;
 
 	switch (op) {
-	case '+': smp->data.sint += v; break;
-	case '-': smp->data.sint -= v; break;
-	case '*': smp->data.sint *= v; break;
+	case '+':
+		if (__builtin_add_overflow(a, v, &r))
+			r = v > 0 ? LLONG_MAX : LLONG_MIN;
+		break;
+	case '-':
+		if (__builtin_sub_overflow(a, v, &r))
+			r = v < 0 ? LLONG_MAX : LLONG_MIN;
+		break;
+	case '*':
+		if (__builtin_mul_overflow(a, v, &r))
+			r = (a < 0) != (v < 0) ? LLONG_MIN : LLONG_MAX;
+		break;
 	case '/':
-		/* by zero: the largest integer, as HAProxy */
-		smp->data.sint = v ? smp->data.sint / v : LLONG_MAX;
+		if (!v || (a == LLONG_MIN && v == -1))
+			r = LLONG_MAX;
+		else
+			r = a / v;
 		break;
 	case '%':
-		smp->data.sint = v ? smp->data.sint % v : 0;
+		if (!v || v == -1)
+			r = 0;
+		else
+			r = a % v;
 		break;
 	}
+	smp->data.sint = r;
 	smp->type = SMP_T_SINT;
 	return 1;
 }
@@ -116,10 +134,11 @@ static int cut(const struct arg *args, struct sample *smp, int words)
 	if (first < 0 || first >= nf)
 		goto empty;
 	long long last = count ? first + count - 1 : nf - 1;
-	if (idx < 0 && count) {
-		/* counting backwards: the fields before the index */
+	if (idx < 0) {
+		/* counting backwards: the index and the fields before it,
+		 * all of them up to the first one with a count of 0 */
 		last = first;
-		first = first - count + 1;
+		first = count ? first - count + 1 : 0;
 		if (first < 0)
 			first = 0;
 	}
@@ -186,8 +205,13 @@ static int check_regsub(struct arg *args, char *err, size_t errlen)
 			icase |= c == 'i';
 		}
 	}
-	if (icase && !(args[0].data.reg = regex_compile(args[0].unresolved, 1, err, errlen)))
-		return -1;
+	if (icase && args[0].unresolved) {
+		/* compiled case-sensitive while the arguments were parsed */
+		struct my_regex *re = regex_compile(args[0].unresolved, 1, err, errlen);
+		if (!re)
+			return -1;
+		args[0].data.reg = re;
+	}
 	return 0;
 }
 

@@ -454,37 +454,66 @@ static int smp_fetch_cook_val(const struct arg *args, struct sample *smp, struct
 }
 
 /*------------------------------------------------------------------------
- * Query string parameters: url_param(name[,delim]), first occurrence,
- * not URL-decoded (as HAProxy).
+ * Query string parameters: url_param(name[,delim]), not URL-decoded (as
+ * HAProxy). The parameters start after the first '?' or <delim> and are
+ * separated by '&', ';' or <delim> (not by a later '?'); only
+ * "name=value" counts. A sample takes the first occurrence, an ACL tries
+ * them all.
  */
+static const char *next_param(const char *p, const char *end, char delim, const char *name, size_t nlen,
+                              const char **vp, size_t *vl)
+{
+	while (p <= end) {
+		const char *e = p;
+		while (e < end && *e != '&' && *e != ';' && *e != delim)
+			e++;
+		const char *eq = memchr(p, '=', (size_t)(e - p));
+		if (eq && (!name || ((size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0))) {
+			*vp = eq + 1;
+			*vl = (size_t)(e - eq - 1);
+			return e + 1;
+		}
+		p = e + 1;
+	}
+	return NULL;
+}
+
 static int smp_fetch_url_param(const struct arg *args, struct sample *smp, struct stream *s,
                                const struct sample_fetch *kw)
 {
 	struct http_msg *m = req_head(s);
 	char delim = args[1].type == ARGT_STR && args[1].data.str.len ? args[1].data.str.ptr[0] : '&';
+	const char *vp, *tp;
+	size_t vl, tl;
 
 	if (!m)
 		return 0;
 	const char *u = http_sl(m, 1), *end = u + m->sl_len[1];
-	const char *q = memchr(u, '?', m->sl_len[1]);
-	if (!q)
-		return 0;
-	const char *hash = memchr(q, '#', (size_t)(end - q));
+	const char *hash = memchr(u, '#', m->sl_len[1]);
 	if (hash)
 		end = hash;
+	const char *q = memchr(u, '?', (size_t)(end - u));
+	if (delim != '&') {
+		const char *d = memchr(u, delim, (size_t)(end - u));
+		if (d && (!q || d < q))
+			q = d;
+	}
+	if (!q)
+		return 0;
 	const char *name = args[0].type == ARGT_STR ? args[0].data.str.ptr : NULL;
 	size_t nlen = name ? args[0].data.str.len : 0;
-	for (const char *p = q + 1; p < end;) {
-		const char *e = memchr(p, delim, (size_t)(end - p));
-		if (!e)
-			e = end;
-		const char *eq = memchr(p, '=', (size_t)(e - p));
-		const char *ne = eq ? eq : e;
-		if (!name || ((size_t)(ne - p) == nlen && memcmp(p, name, nlen) == 0))
-			return set_str(smp, eq ? eq + 1 : e, eq ? (size_t)(e - eq - 1) : 0);
-		p = e + 1;
+	const char *from = q + 1;
+	if ((smp->flags & SMP_OPT_ITERATE) && smp->ctx)
+		from = u + smp->ctx;   /* where the previous value ended */
+	const char *next = next_param(from, end, delim, name, nlen, &vp, &vl);
+	if (!next)
+		return 0;
+	if (smp->flags & SMP_OPT_ITERATE) {
+		smp->ctx = (long)(next - u);
+		if (next_param(next, end, delim, name, nlen, &tp, &tl))
+			smp->flags |= SMP_F_NOT_LAST;
 	}
-	return 0;
+	return set_str(smp, vp, vl);
 }
 
 static const struct sample_fetch http_fetches[] = {

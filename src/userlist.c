@@ -295,8 +295,9 @@ static int smp_fetch_http_auth(const struct arg *args, struct sample *smp, struc
 	return 1;
 }
 
-/* The authenticated user's groups, one value each (ACL patterns are group
- * names); no value when the credentials are wrong. */
+/* In an ACL, the authenticated user's groups, one value each (the
+ * patterns are group names); as a sample, the user's name, as HAProxy
+ * gives it. No value when the credentials are wrong. */
 static int smp_fetch_http_auth_group(const struct arg *args, struct sample *smp, struct stream *s,
                                      const struct sample_fetch *kw)
 {
@@ -306,6 +307,13 @@ static int smp_fetch_http_auth_group(const struct arg *args, struct sample *smp,
 
 	if (!u)
 		return 0;
+	if (!(smp->flags & SMP_OPT_ITERATE)) {
+		smp->type = SMP_T_STR;
+		smp->flags |= SMP_F_CONST;
+		smp->data.str.ptr = u->name;
+		smp->data.str.len = strlen(u->name);
+		return 1;
+	}
 	while (g < ul->nb_groups && !(u->groups & (1u << g)))
 		g++;
 	if (g >= ul->nb_groups)

@@ -45,6 +45,7 @@ struct logformat {
 	struct lf_node *nodes;
 	unsigned use;              /* SMP_USE_* of everything it reads */
 	int is_const;              /* plain text, no item */
+	int http;                  /* the value of an HTTP action: see logformat_set_http() */
 };
 
 /* Compiles <fmt>. 0, or -1 with the reason in <err>. */
@@ -56,5 +57,15 @@ enum {
 /* Renders <lf> for <s> into dst; returns the length (truncated to size).
  * <dst> must not be a scratch buffer from smp_trash(). */
 size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size, unsigned flags);
+/* Marks <lf> as the value of an HTTP action (a header, a URI part, a
+ * redirect location), rendered as HAProxy does there: a sample without a
+ * value gives nothing (not "-"), %{...} options do not apply, and control
+ * characters (0x00-0x08, 0x0a-0x1f, 0x7f) are written as %XX so that a
+ * value taken from the request cannot inject CR/LF into a message. */
+void logformat_set_http(struct logformat *lf);
+/* 0 when every sample fetch of <lf> can be used where the data <where>
+ * (SMP_VAL_REQ or SMP_VAL_RES) is available; -1 with the reason in <err>
+ * otherwise (request headers are gone when the response is analysed). */
+int logformat_check_use(const struct logformat *lf, unsigned where, char *err, size_t errlen);
 
 #endif
