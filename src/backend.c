@@ -61,7 +61,8 @@ static void srv_side_failed(struct stream *s, enum http_err err)
 	s->progress++;
 }
 
-static void assign(struct stream *s, struct server *srv)
+/* Counts <srv> as serving the stream, without the balancer's lbtot. */
+static void assign_direct(struct stream *s, struct server *srv)
 {
 	s->srv = srv;
 	srv->served++;
@@ -69,9 +70,15 @@ static void assign(struct stream *s, struct server *srv)
 		srv->max_served = srv->served;
 	s->flags |= SF_ASSIGNED;
 	srv->counters[s->th->tid].cum_sess++;
+	lb_take(srv);
+}
+
+/* The balancer chose <srv>. */
+static void assign(struct stream *s, struct server *srv)
+{
+	assign_direct(s, srv);
 	srv->counters[s->th->tid].lbtot++;
 	s->be->be_counters[s->th->tid].lbtot++;
-	lb_take(srv);
 }
 
 /* The backend queue's limit: the sum of the servers' maxqueue, unlimited
@@ -266,6 +273,16 @@ void backend_step(struct stream *s)
 	if (!(s->flags & SF_SRV_WANTED) || s->step != SS_NONE)
 		return;
 
+	if ((s->flags & (SF_ASSIGNED | SF_DIRECT)) == SF_DIRECT && s->srv) {
+		/* persistence: that very server, waiting for a slot if needed */
+		struct server *srv = s->srv;
+		if (srv_full(srv)) {
+			enqueue(s, srv);
+			s->progress++;
+			return;
+		}
+		assign_direct(s, srv);
+	}
 	if (!(s->flags & SF_ASSIGNED)) {
 		struct server *srv = NULL;
 		switch (s->be->c.lb->pick(s->be, s, s->prev_srv, &srv)) {
@@ -352,6 +369,7 @@ void backend_conn_failed(struct stream *s, int timeout)
 			s->prev_srv = s->srv;
 			backend_release_slot(s);
 			s->srv = NULL;
+			s->flags &= ~SF_DIRECT;
 			be->be_counters[th->tid].redispatches++;
 			s->prev_srv->counters[th->tid].redispatches++;
 		}

@@ -326,8 +326,6 @@ CFG_OPT_REGISTER(proxy_opts);
 
 /* Proxy keywords recognised but not implemented yet: an error that says so. */
 static const struct cfg_unsupported proxy_unsupported[] = {
-	{ "redirect", CFG_SEC_PX, NULL },
-	{ "cookie", CFG_SEC_BE, NULL },
 	{ "stick-table", CFG_SEC_BE, NULL },
 	{ "stick", CFG_SEC_BE, NULL },
 	{ "stats", CFG_SEC_PX, "the stats page comes with the statistics work" },
@@ -361,7 +359,6 @@ static const struct cfg_unsupported proxy_unsupported[] = {
 	{ "http-error", CFG_SEC_PX, NULL },
 	{ "option pgsql-check", CFG_SEC_BE, NULL },
 	{ "option ldap-check", CFG_SEC_BE, NULL },
-	{ "option persist", CFG_SEC_BE, NULL },
 	{ "option abortonclose", CFG_SEC_BE, NULL },
 	{ "option http-buffer-request", CFG_SEC_PX, NULL },
 	{ "option http-ignore-probes", CFG_SEC_FE, NULL },

@@ -62,7 +62,7 @@ SRV_KW_REGISTER(server_kws);
 
 static const char *const server_unsupported[] = {
 	"check-ssl", "check-sni", "check-alpn", "agent-check", "agent-port",
-	"agent-inter", "agent-addr", "agent-send", "cookie", "ssl", "no-ssl", "verify", "verifyhost",
+	"agent-inter", "agent-addr", "agent-send", "ssl", "no-ssl", "verify", "verifyhost",
 	"sni", "ca-file", "crt", "crl-file", "alpn", "npn", "ciphers", "ciphersuites",
 	"ssl-min-ver", "ssl-max-ver", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12",
 	"send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn",

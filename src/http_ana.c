@@ -16,6 +16,7 @@
 #include <proxyd/addr.h>
 #include <proxyd/backend.h>
 #include <proxyd/global.h>
+#include <proxyd/cookie.h>
 #include <proxyd/http.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/log.h>
@@ -31,7 +32,7 @@
 
 /* Flags that belong to one transaction and are cleared at its end. */
 #define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | SF_LB_KEY | \
-                     SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED)
+                     SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED | SF_DIRECT | SF_IGNORE_PERSIST)
 
 /*------------------------------------------------------------------------
  * Transactions
@@ -435,6 +436,7 @@ static void analyse_request(struct stream *s)
 	if (be != fe && req_rules(s, be))
 		return;
 	be->be_counters[th->tid].cum_req++;
+	cookie_request(s);
 	if (be->c.lb->prepare)
 		be->c.lb->prepare(be, s);   /* hash keys, while the head can be read */
 
@@ -682,6 +684,7 @@ static void analyse_response(struct stream *s)
 		status = m->status_override;
 
 	txn->status = status;
+	cookie_response(s);
 	if ((m->flags & HMF_CONN_CLOSE) || (!(m->flags & HMF_VER_11) && !(m->flags & HMF_CONN_KAL)) ||
 	    (m->flags & HMF_EOF_BODY))
 		s->flags |= SF_SRV_CLOSE;

@@ -56,10 +56,11 @@ void log_txn(struct stream *s)
 	long ta = span(txn->t_start, now);
 
 	int n = snprintf(line, sizeof(line),
-	                 "%s:%d [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu - - %c%c-- %d/%d/%d/%d/%d 0/0 \"%.*s\"%s%s\n",
+	                 "%s:%d [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu - - %c%c%c%c %d/%d/%d/%d/%d 0/0 \"%.*s\"%s%s\n",
 	                 addr_host_str(&s->src.sa, host, sizeof(host)), addr_port(&s->src.sa), date, s->fe->id,
 	                 s->be ? s->be->id : s->fe->id, s->srv ? s->srv->id : "<NOSRV>", tr, tw, tc, trs, ta,
 	                 txn->status, (unsigned long long)txn->bytes_out, s->term[0], s->term[1],
+	                 txn->ck_req ? txn->ck_req : '-', txn->ck_res ? txn->ck_res : '-',
 	                 global.actconn, s->fe->feconn, s->be ? s->be->beconn : 0,
 	                 s->srv ? s->srv->served : 0, s->be ? s->be->c.retries - s->conn_retries : 0,
 	                 (int)txn->rline_len, txn->rline, s->why ? " # " : "", s->why ? s->why : "");

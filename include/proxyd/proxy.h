@@ -56,6 +56,8 @@ enum http_reuse {
 };
 
 /* What a proxy inherits from its defaults section: copied as a whole. */
+struct cookie_conf;
+
 struct proxy_conf {
 	enum pr_mode mode;
 	unsigned options;               /* PR_O_* */
@@ -72,6 +74,7 @@ struct proxy_conf {
 	int redispatch_interval;        /* option redispatch [<interval>]; 0 = off */
 	const struct chk_prog *chk;     /* health check program (NULL: TCP connect) */
 	struct srv_conf defsrv;         /* default-server */
+	const struct cookie_conf *cookie; /* cookie persistence, or NULL */
 };
 
 struct proxy {
@@ -91,6 +94,7 @@ struct proxy {
 	struct list http_req_rules;
 	struct list http_res_rules;
 	struct list redirect_rules;     /* "redirect" lines, after http-request rules */
+	struct list persist_rules;      /* force-persist / ignore-persist */
 	int feconn;                     /* current client connections */
 	int fe_max;                     /* peak */
 	int listeners_paused;

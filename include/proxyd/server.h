@@ -65,6 +65,8 @@ struct server {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	char *addr_text;              /* as configured */
+	const char *cookie;           /* persistence cookie value, or NULL */
+	size_t cookie_len;
 
 	unsigned admin;               /* SRV_ADMF_* */
 	enum srv_state state;

@@ -60,6 +60,8 @@ enum {
 	SF_SRV_WANTED    = 1 << 24,  /* a server connection is needed (assign, queue, connect) */
 	SF_DST_SET       = 1 << 25,  /* s->dst was read */
 	SF_LB_KEY        = 1 << 26,  /* s->lb_key holds the balancing hash of this request */
+	SF_DIRECT        = 1 << 27,  /* persistence chose s->srv: no balancing */
+	SF_IGNORE_PERSIST = 1 << 28, /* ignore-persist matched */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -77,6 +79,9 @@ struct http_txn {
 	uint64_t bytes_in;            /* request bytes received */
 	uint16_t rline_len;
 	unsigned char logged;
+	char ck_req, ck_res;          /* cookie persistence letters of the log (%tsc) */
+	unsigned long ck_first_seen;  /* insert-mode cookie dates, seconds */
+	unsigned long ck_last_seen;
 	uint32_t arena_used;          /* bytes of the arena used by rules */
 	struct var_value *vars;       /* txn/req/res variables */
 	char rline[256];              /* request line, kept for the log */

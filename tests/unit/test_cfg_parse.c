@@ -315,15 +315,15 @@ static void test_not_supported_yet(void **state)
 		{ "listen li\n  stats enable\n", ALERT,
 		  L(2, "'stats' is a valid HAProxy keyword but is not supported yet by proxyd; the stats page "
 		       "comes with the statistics work") },
-		{ "backend be\n  cookie SRV insert\n", ALERT,
-		  L(2, "'cookie' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "backend be\n  compression algo gzip\n", ALERT,
+		  L(2, "'compression' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "defaults\n  errorloc 503 /x\n", ALERT,
 		  L(2, "'errorloc' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		/* options */
 		{ "backend be\n  option pgsql-check user x\n", ALERT,
 		  L(2, "'option pgsql-check' is a valid HAProxy keyword but is not supported yet by proxyd") },
-		{ "backend be\n  option persist\n", ALERT,
-		  L(2, "'option persist' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "backend be\n  option checkcache\n", ALERT,
+		  L(2, "'option checkcache' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "frontend fe\n  option http-ignore-probes\n", ALERT,
 		  L(2, "'option http-ignore-probes' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		/* even with the "no" prefix */

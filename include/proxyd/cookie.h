@@ -1,0 +1,51 @@
+/* Cookie persistence ("cookie" in a backend, "cookie" on its servers) and
+ * the force-persist / ignore-persist rules. */
+#ifndef PROXYD_COOKIE_H
+#define PROXYD_COOKIE_H
+
+#include <stddef.h>
+
+#include <proxyd/list.h>
+
+struct stream;
+struct cond;
+
+enum ck_mode {
+	CK_PASSIVE,      /* no mode given: the application sets the cookie itself */
+	CK_INSERT,
+	CK_REWRITE,
+	CK_PREFIX,
+};
+
+enum {
+	CK_F_INDIRECT = 1 << 0,
+	CK_F_NOCACHE  = 1 << 1,
+	CK_F_POSTONLY = 1 << 2,
+	CK_F_PRESERVE = 1 << 3,
+	CK_F_HTTPONLY = 1 << 4,
+	CK_F_SECURE   = 1 << 5,
+};
+
+struct cookie_conf {
+	const char *name;
+	size_t nlen;
+	enum ck_mode mode;
+	unsigned flags;          /* CK_F_* */
+	const char *domains;     /* "; domain=a; domain=b", or NULL */
+	const char *attrs;       /* "; attr1; attr2", or NULL */
+	int maxidle, maxlife;    /* seconds, 0 = none */
+};
+
+struct persist_rule {
+	struct list list;
+	struct cond *cond;
+	int force;               /* force-persist, else ignore-persist */
+};
+
+/* Request head, once the backend is known: may pick the server (SF_DIRECT)
+ * and strips what the server must not see. */
+void cookie_request(struct stream *s);
+/* Response head, after the http-response rules. */
+void cookie_response(struct stream *s);
+
+#endif
