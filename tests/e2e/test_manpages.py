@@ -277,24 +277,6 @@ def entry_lines(source, where, name):
     return out
 
 
-def entry_text(source, where, name):
-    """Plain text of the entry of <name> (see entry_lines), or None."""
-    idxs = entry_lines(source, where, name)
-    if idxs is None:
-        return None
-    lines = source.split("\n")
-    out = []
-    for i in idxs:
-        line = lines[i]
-        if line.startswith(".\\\""):
-            continue
-        if line.startswith("."):
-            parts = line[1:].split(None, 1)
-            line = " ".join(macro_args(parts[1] if len(parts) > 1 else ""))
-        out.append(plain(_FONT.sub("", line)))
-    return " ".join(out)
-
-
 def predefined_definition(source, name):
     """The definition shown by the entry of predefined ACL <name>: the
     first bold text of the entry after its tag line; None without one."""
