@@ -532,10 +532,12 @@ static enum act_ret act_replace(struct act_rule *rule, struct proxy *px, struct 
 					return rewrite_failed(s, a->part);
 			}
 			if (n < 0) {
-				if (o + (size_t)(ve - vs) > out->size)
+				/* as HAProxy: a value left alone keeps its blanks, a
+				 * replaced one loses them */
+				if (o + (size_t)(ve - p) > out->size)
 					return rewrite_failed(s, a->part);
-				memcpy(out->area + o, vs, (size_t)(ve - vs));
-				n = ve - vs;
+				memcpy(out->area + o, p, (size_t)(ve - p));
+				n = ve - p;
 			}
 			o += (size_t)n;
 			if (e == end)
