@@ -11,6 +11,7 @@
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/server.h>
+#include <proxyd/stick_table.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
 
@@ -323,6 +324,8 @@ void backend_connect_event(struct stream *s)
 	s->step = SS_ESTABLISHED;
 	s->exp_step = 0;
 	s->t_srv_act = now;
+	if (!(s->flags & SF_HTTP))
+		stick_store(s);   /* TCP: no response head to wait for */
 	if (s->txn)
 		s->txn->t_connect = now;
 	s->progress++;

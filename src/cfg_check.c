@@ -103,6 +103,8 @@ static int finish_servers(struct proxy *be)
 	return err;
 }
 
+struct registry cfg_postparsers = REGISTRY_INIT("post-parse steps");
+
 int userlist_post_parse(void);
 void userlist_deinit(void);
 void acl_deinit(void);
@@ -203,6 +205,10 @@ int cfg_post_parse(void)
 			err |= finish_servers(px);
 	}
 
+	struct reg_node *n;
+	registry_for_each(n, cfg_postparsers)
+		err |= ((const struct cfg_postparser *)n->table)->fn();
+
 	if (!(err & ERR_FATAL) && !listeners)
 		err |= ERR_ABORT;  /* valid but nothing to listen on: the caller says so */
 	return err;
@@ -226,6 +232,10 @@ void cfg_deinit(void)
 		free(px->fe_counters);
 		free(px->be_counters);
 	}
+	struct reg_node *n;
+	registry_for_each(n, cfg_postparsers)
+		if (((const struct cfg_postparser *)n->table)->deinit)
+			((const struct cfg_postparser *)n->table)->deinit();
 	acl_deinit();
 	userlist_deinit();
 	vars_deinit();

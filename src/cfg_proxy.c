@@ -326,8 +326,6 @@ CFG_OPT_REGISTER(proxy_opts);
 
 /* Proxy keywords recognised but not implemented yet: an error that says so. */
 static const struct cfg_unsupported proxy_unsupported[] = {
-	{ "stick-table", CFG_SEC_BE, NULL },
-	{ "stick", CFG_SEC_BE, NULL },
 	{ "stats", CFG_SEC_PX, "the stats page comes with the statistics work" },
 	{ "capture", CFG_SEC_FE, NULL },
 	{ "log-format", CFG_SEC_PX, NULL },

@@ -118,40 +118,14 @@ static int parse_cookie(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 	return 0;
 }
 
-static int parse_persist_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
-{
-	struct persist_rule *r = cfg_alloc(sizeof(*r));
-
-	r->force = kw->name[0] == 'f';
-	if (cond_parse_tail(ctx, args, nargs, 0, SMP_VAL_REQ, kw->name, &r->cond) < 0)
-		return -1;
-	if (!r->cond) {
-		cfg_alert(ctx, "'%s' expects 'if' or 'unless' followed by a condition", kw->name);
-		return -1;
-	}
-	list_append(&ctx->px->persist_rules, &r->list);
-	return 0;
-}
-
 static const struct cfg_kw cookie_cfg_kws[] = {
 	{ "cookie", CFG_SEC_BE, 1, -1, parse_cookie, SLOT_NONE, TGT_PROXY, 0, 0, 0, KW_F_NO,
 	  "<name> [insert|rewrite|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] "
 	  "[domain <d>]... [maxidle <t>] [maxlife <t>] [attr <v>]..." },
-	{ "force-persist", CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN, 2, -1, parse_persist_rule, SLOT_NONE,
-	  TGT_PROXY, 0, 0, 0, KW_F_STRICT, "if|unless <condition>" },
-	{ "ignore-persist", CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN, 2, -1, parse_persist_rule, SLOT_NONE,
-	  TGT_PROXY, 0, 0, 0, KW_F_STRICT, "if|unless <condition>" },
 	{ NULL }
 };
 
 CFG_REGISTER(cookie_cfg_kws);
-
-static const struct cfg_opt cookie_opts[] = {
-	{ "persist", CFG_SEC_BE, PR_O_PERSIST, 0 },
-	{ NULL }
-};
-
-CFG_OPT_REGISTER(cookie_opts);
 
 static int srv_parse_cookie(struct cfg_ctx *ctx, struct srv_conf *sc, struct server *srv, char **args)
 {
@@ -242,28 +216,12 @@ void cookie_request(struct stream *s)
 	struct proxy *be = s->be;
 	const struct cookie_conf *c = be->c.cookie;
 	struct http_msg *m = &s->txn->req;
-	struct persist_rule *r;
-	int force = (be->c.options & PR_O_PERSIST) != 0;
+	int force = (be->c.options & PR_O_PERSIST) || (s->flags & SF_FORCE_PERSIST);
 
 	s->txn->ck_req = '-';
 	if (!c)
 		return;
 	s->txn->ck_req = 'N';
-
-	/* ignore-persist / force-persist: frontend rules first, then backend */
-	for (int pass = 0; pass < 2; pass++) {
-		struct proxy *px = pass ? be : s->fe;
-		if (pass && be == s->fe)
-			break;
-		list_for_each(r, &px->persist_rules, list) {
-			if (!cond_eval(r->cond, s))
-				continue;
-			if (r->force)
-				force = 1;
-			else
-				s->flags |= SF_IGNORE_PERSIST;
-		}
-	}
 
 	for (int i = -1; (i = http_find_hdr(m, "cookie", 6, i)) >= 0;) {
 		const char *v = http_hdr_value(m, &m->hdrs[i]);
@@ -422,7 +380,7 @@ void cookie_response(struct stream *s)
 		/* a server-set cookie of that name never reaches the client */
 		for (int k = i; k >= 0; k = find_set_cookie(m, c, k))
 			http_hdr_del(m, k);
-		if (!srv || ((c->flags & CK_F_POSTONLY) && s->txn->meth != HTTP_METH_POST))
+		if (!srv || (s->flags & SF_IGNORE_PERSIST) || ((c->flags & CK_F_POSTONLY) && s->txn->meth != HTTP_METH_POST))
 			return;
 		unsigned long now = (unsigned long)time(NULL);
 		int refresh = c->maxidle && (s->flags & SF_DIRECT) && s->txn->ck_last_seen &&

@@ -17,6 +17,8 @@
 #include <proxyd/backend.h>
 #include <proxyd/global.h>
 #include <proxyd/cookie.h>
+#include <proxyd/persist.h>
+#include <proxyd/stick_table.h>
 #include <proxyd/http.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/log.h>
@@ -32,7 +34,8 @@
 
 /* Flags that belong to one transaction and are cleared at its end. */
 #define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | SF_LB_KEY | \
-                     SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED | SF_DIRECT | SF_IGNORE_PERSIST)
+                     SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED | SF_DIRECT | SF_IGNORE_PERSIST | \
+                     SF_FORCE_PERSIST)
 
 /*------------------------------------------------------------------------
  * Transactions
@@ -436,7 +439,7 @@ static void analyse_request(struct stream *s)
 	if (be != fe && req_rules(s, be))
 		return;
 	be->be_counters[th->tid].cum_req++;
-	cookie_request(s);
+	persist_request(s);
 	if (be->c.lb->prepare)
 		be->c.lb->prepare(be, s);   /* hash keys, while the head can be read */
 
@@ -674,6 +677,8 @@ static void analyse_response(struct stream *s)
 		s->flags &= ~SF_UPGRADE_REQ;
 	}
 
+	stick_store(s);   /* the server is known for sure now */
+
 	/* http-response rules: the backend's first, then the frontend's */
 	enum act_ret ar = http_res_rules_run(s->be, s);
 	if ((ar == ACT_RET_CONT || ar == ACT_RET_STOP) && s->fe != s->be)
@@ -823,6 +828,7 @@ void http_end_step(struct stream *s)
 		s->be->beconn--;
 		s->flags &= ~SF_BE_ASSIGNED;
 	}
+	stick_release(s);
 	s->srv = NULL;
 	s->prev_srv = NULL;
 	s->flags |= SF_NOT_FIRST;

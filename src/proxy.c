@@ -47,6 +47,8 @@ struct proxy *proxy_alloc(const char *name, unsigned cap, const char *file, int 
 	list_init(&px->http_res_rules);
 	list_init(&px->redirect_rules);
 	list_init(&px->persist_rules);
+	list_init(&px->sticking_rules);
+	list_init(&px->storersp_rules);
 	list_init(&px->servers);
 	list_init(&px->queue);
 	if (cap & PR_CAP_DEF)

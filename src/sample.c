@@ -379,6 +379,16 @@ int sample_process(const struct sample_expr *expr, struct stream *s, struct samp
 /*------------------------------------------------------------------------
  * Casts
  */
+enum smp_type sample_expr_type(const struct sample_expr *expr)
+{
+	enum smp_type t = expr->fetch->out;
+
+	for (int i = 0; i < expr->nb_convs; i++)
+		if (expr->convs[i].conv->out != SMP_T_ANY)
+			t = expr->convs[i].conv->out;
+	return t;
+}
+
 int sample_can_cast(enum smp_type from, enum smp_type to)
 {
 	if (to == SMP_T_ANY || from == to || from == SMP_T_ANY)

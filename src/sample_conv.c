@@ -1,4 +1,6 @@
 /* Converters: "fetch,lower", "hdr(x),field(2,;)", "path,regsub(^/api,)"... */
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -332,7 +334,72 @@ static int conv_url_dec(const struct arg *args, struct sample *smp, void *priv)
 	return 1;
 }
 
+/* ipmask(mask4[,mask6]): the masks are a prefix length or a dotted (IPv4)
+ * / colon (IPv6) mask; kept as prefix lengths in the arguments. */
+static int parse_mask(struct arg *a, int v6, char *err, size_t errlen)
+{
+	const char *m = a->data.str.ptr;
+	char *end;
+	long len = strtol(m, &end, 10);
+
+	if (*m && !*end && len >= 0 && len <= (v6 ? 128 : 32)) {
+		a->type = ARGT_SINT;
+		a->data.sint = len;
+		return 0;
+	}
+	unsigned char b[16];
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, m, b) == 1) {
+		int n = 0, bytes = v6 ? 16 : 4, seen_zero = 0;
+		for (int i = 0; i < bytes * 8; i++) {
+			int bit = (b[i / 8] >> (7 - i % 8)) & 1;
+			if (bit && seen_zero)
+				goto bad;
+			seen_zero |= !bit;
+			n += bit;
+		}
+		a->type = ARGT_SINT;
+		a->data.sint = n;
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "'%s' is not a valid %s mask (a prefix length or a contiguous mask)", m,
+	         v6 ? "IPv6" : "IPv4");
+	return -1;
+}
+
+static int check_ipmask(struct arg *args, char *err, size_t errlen)
+{
+	if (parse_mask(&args[0], 0, err, errlen) < 0)
+		return -1;
+	if (args[1].type == ARGT_STR && parse_mask(&args[1], 1, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static void mask_bytes(unsigned char *p, int bytes, long long len)
+{
+	for (int i = 0; i < bytes; i++) {
+		long long keep = len - i * 8;
+		p[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+	}
+}
+
+static int conv_ipmask(const struct arg *args, struct sample *smp, void *priv)
+{
+	(void)priv;
+	if (smp->type == SMP_T_IPV4) {
+		mask_bytes((unsigned char *)&smp->data.ipv4, 4, args[0].data.sint);
+		return 1;
+	}
+	if (smp->type == SMP_T_IPV6 && args[1].type == ARGT_SINT) {
+		mask_bytes(smp->data.ipv6.s6_addr, 16, args[1].data.sint);
+		return 1;
+	}
+	return 0;   /* an IPv6 address without an IPv6 mask, as HAProxy */
+}
+
 static const struct sample_conv std_convs[] = {
+	{ "ipmask",  conv_ipmask,   ARG2(1, STR, STR), check_ipmask, SMP_T_ADDR, SMP_T_ADDR },
 	{ "lower",   conv_lower,    ARG0, NULL, SMP_T_STR,  SMP_T_STR },
 	{ "upper",   conv_upper,    ARG0, NULL, SMP_T_STR,  SMP_T_STR },
 	{ "int",     conv_identity, ARG0, NULL, SMP_T_SINT, SMP_T_SINT },

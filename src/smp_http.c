@@ -346,12 +346,12 @@ static int smp_fetch_hdr_val(const struct arg *args, struct sample *smp, struct 
  * Cookies: "Cookie: a=1; b=2". The name is case-sensitive; a sample takes
  * the last occurrence, an ACL tries them all.
  */
-static int next_cookie(const struct http_msg *m, const char *name, size_t nlen, struct hdr_walk *w,
+static int next_cookie(const struct http_msg *m, int res, const char *name, size_t nlen, struct hdr_walk *w,
                        const char **vp, size_t *vl)
 {
 	for (;;) {
 		if (w->idx < 0 || w->off == UINT32_MAX) {
-			w->idx = http_find_hdr(m, "cookie", 6, w->idx);
+			w->idx = res ? http_find_hdr(m, "set-cookie", 10, w->idx) : http_find_hdr(m, "cookie", 6, w->idx);
 			w->off = 0;
 			if (w->idx < 0)
 				return 0;
@@ -364,9 +364,10 @@ static int next_cookie(const struct http_msg *m, const char *name, size_t nlen, 
 			continue;
 		}
 		const char *semi = p;
-		while (semi < end && *semi != ';' && *semi != ',')
+		while (semi < end && *semi != ';' && (res || *semi != ','))
 			semi++;
-		w->off = semi < end ? (uint32_t)(semi - v + 1) : UINT32_MAX;
+		/* a Set-Cookie header sets one cookie: what follows are attributes */
+		w->off = semi < end && !res ? (uint32_t)(semi - v + 1) : UINT32_MAX;
 		while (p < semi && (*p == ' ' || *p == '\t'))
 			p++;
 		const char *eq = memchr(p, '=', (size_t)(semi - p));
@@ -391,7 +392,8 @@ static int next_cookie(const struct http_msg *m, const char *name, size_t nlen, 
 static int smp_fetch_cook(const struct arg *args, struct sample *smp, struct stream *s,
                           const struct sample_fetch *kw)
 {
-	struct http_msg *m = req_head(s);
+	int res = (kw->priv & 2) != 0;
+	struct http_msg *m = res ? res_head(s) : req_head(s);
 	const char *name = args[0].type == ARGT_STR ? args[0].data.str.ptr : NULL;
 	size_t nlen = name ? args[0].data.str.len : 0;
 	struct hdr_walk w;
@@ -405,18 +407,18 @@ static int smp_fetch_cook(const struct arg *args, struct sample *smp, struct str
 		w.off = (uint32_t)(smp->ctx & 0xffffffff);
 		if (w.idx < 0)
 			w.off = UINT32_MAX;
-		if (!next_cookie(m, name, nlen, &w, &vp, &vl))
+		if (!next_cookie(m, res, name, nlen, &w, &vp, &vl))
 			return 0;
 		smp->ctx = ((long)(w.idx + 1) << 32) | w.off;
 		struct hdr_walk peek = w;
-		if (next_cookie(m, name, nlen, &peek, &tp, &tl))
+		if (next_cookie(m, res, name, nlen, &peek, &tp, &tl))
 			smp->flags |= SMP_F_NOT_LAST;
 		return set_str(smp, vp, vl);
 	}
 	w.idx = -1;
 	w.off = UINT32_MAX;
 	int found = 0;
-	while (next_cookie(m, name, nlen, &w, &tp, &tl)) {
+	while (next_cookie(m, res, name, nlen, &w, &tp, &tl)) {
 		vp = tp;
 		vl = tl;
 		found = 1;
@@ -427,7 +429,8 @@ static int smp_fetch_cook(const struct arg *args, struct sample *smp, struct str
 static int smp_fetch_cook_cnt(const struct arg *args, struct sample *smp, struct stream *s,
                               const struct sample_fetch *kw)
 {
-	struct http_msg *m = req_head(s);
+	int res = (kw->priv & 2) != 0;
+	struct http_msg *m = res ? res_head(s) : req_head(s);
 	struct hdr_walk w = { -1, UINT32_MAX };
 	const char *vp;
 	size_t vl;
@@ -436,7 +439,7 @@ static int smp_fetch_cook_cnt(const struct arg *args, struct sample *smp, struct
 	if (!m)
 		return 0;
 	const char *name = args[0].type == ARGT_STR ? args[0].data.str.ptr : NULL;
-	while (next_cookie(m, name, name ? args[0].data.str.len : 0, &w, &vp, &vl))
+	while (next_cookie(m, res, name, name ? args[0].data.str.len : 0, &w, &vp, &vl))
 		n++;
 	return set_sint(smp, n);
 }
@@ -550,6 +553,12 @@ static const struct sample_fetch http_fetches[] = {
 	{ "cook_cnt",      smp_fetch_cook_cnt,   ARG1(0, STR), NULL, SMP_T_SINT, SMP_USE_HRQ },
 	{ "req.cook_val",  smp_fetch_cook_val,   ARG1(1, STR), NULL, SMP_T_SINT, SMP_USE_HRQ },
 	{ "cook_val",      smp_fetch_cook_val,   ARG1(1, STR), NULL, SMP_T_SINT, SMP_USE_HRQ },
+	{ "res.cook",      smp_fetch_cook,       ARG1(1, STR), NULL, SMP_T_STR, SMP_USE_HRS, 2 },
+	{ "scook",         smp_fetch_cook,       ARG1(1, STR), NULL, SMP_T_STR, SMP_USE_HRS, 2 },
+	{ "res.cook_cnt",  smp_fetch_cook_cnt,   ARG1(0, STR), NULL, SMP_T_SINT, SMP_USE_HRS, 2 },
+	{ "scook_cnt",     smp_fetch_cook_cnt,   ARG1(0, STR), NULL, SMP_T_SINT, SMP_USE_HRS, 2 },
+	{ "res.cook_val",  smp_fetch_cook_val,   ARG1(1, STR), NULL, SMP_T_SINT, SMP_USE_HRS, 2 },
+	{ "scook_val",     smp_fetch_cook_val,   ARG1(1, STR), NULL, SMP_T_SINT, SMP_USE_HRS, 2 },
 	{ "url_param",     smp_fetch_url_param,  ARG2(1, STR, STR), NULL, SMP_T_STR, SMP_USE_HRQ },
 	{ "urlp",          smp_fetch_url_param,  ARG2(1, STR, STR), NULL, SMP_T_STR, SMP_USE_HRQ },
 	{ NULL }
@@ -609,6 +618,8 @@ static const struct acl_kw http_acl_kws[] = {
 	{ "cook_dom", "req.cook", PAT_MATCH_DOM },
 	{ "cook_len", "req.cook", PAT_MATCH_LEN },
 	{ "req.cook", "req.cook", PAT_MATCH_STR },
+	{ "scook",    "res.cook", PAT_MATCH_STR },
+	{ "res.cook", "res.cook", PAT_MATCH_STR },
 	{ "urlp",     "url_param", PAT_MATCH_STR },
 	{ "urlp_beg", "url_param", PAT_MATCH_BEG },
 	{ "urlp_end", "url_param", PAT_MATCH_END },

@@ -20,8 +20,10 @@
 #include <proxyd/lb.h>
 #include <proxyd/listener.h>
 #include <proxyd/log.h>
+#include <proxyd/persist.h>
 #include <proxyd/proxy.h>
 #include <proxyd/server.h>
+#include <proxyd/stick_table.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
 #include <proxyd/vars.h>
@@ -679,6 +681,7 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 			s->flags |= SF_KILL;
 		} else {
 			backend_attach(s, be);
+			persist_request(s);
 			if (be->c.lb->prepare)
 				be->c.lb->prepare(be, s);
 			s->flags |= SF_TUNNEL | SF_SRV_WANTED;
@@ -693,6 +696,7 @@ void stream_free(struct stream *s)
 	struct thread_ctx *th = s->th;
 
 	backend_dequeue(s);
+	stick_release(s);
 	if (s->sc)
 		stream_srv_close(s, 0);
 	backend_release_slot(s);

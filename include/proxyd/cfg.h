@@ -119,6 +119,16 @@ struct cfg_opt {
 	unsigned bit;
 	unsigned mask;
 };
+/* Work a module does once the whole configuration is read (resolving names
+ * across sections), and what it frees at exit. <fn> returns ERR_* bits. */
+struct cfg_postparser {
+	const char *name;
+	int (*fn)(void);
+	void (*deinit)(void);
+};
+extern struct registry cfg_postparsers;
+#define CFG_POSTPARSER_REGISTER(p)  REGISTER_TABLE(cfg_postparsers, &(p))
+
 extern struct registry cfg_options;
 #define CFG_OPT_REGISTER(tbl)  REGISTER_TABLE(cfg_options, tbl)
 

@@ -1,5 +1,4 @@
-/* Cookie persistence ("cookie" in a backend, "cookie" on its servers) and
- * the force-persist / ignore-persist rules. */
+/* Cookie persistence ("cookie" in a backend, "cookie" on its servers) */
 #ifndef PROXYD_COOKIE_H
 #define PROXYD_COOKIE_H
 
@@ -8,7 +7,6 @@
 #include <proxyd/list.h>
 
 struct stream;
-struct cond;
 
 enum ck_mode {
 	CK_PASSIVE,      /* no mode given: the application sets the cookie itself */
@@ -34,12 +32,6 @@ struct cookie_conf {
 	const char *domains;     /* "; domain=a; domain=b", or NULL */
 	const char *attrs;       /* "; attr1; attr2", or NULL */
 	int maxidle, maxlife;    /* seconds, 0 = none */
-};
-
-struct persist_rule {
-	struct list list;
-	struct cond *cond;
-	int force;               /* force-persist, else ignore-persist */
 };
 
 /* Request head, once the backend is known: may pick the server (SF_DIRECT)

@@ -57,6 +57,7 @@ enum http_reuse {
 
 /* What a proxy inherits from its defaults section: copied as a whole. */
 struct cookie_conf;
+struct stktable;
 
 struct proxy_conf {
 	enum pr_mode mode;
@@ -95,6 +96,9 @@ struct proxy {
 	struct list http_res_rules;
 	struct list redirect_rules;     /* "redirect" lines, after http-request rules */
 	struct list persist_rules;      /* force-persist / ignore-persist */
+	struct stktable *table;         /* its "stick-table", or NULL */
+	struct list sticking_rules;     /* stick on / match / store-request */
+	struct list storersp_rules;     /* stick store-response */
 	int feconn;                     /* current client connections */
 	int fe_max;                     /* peak */
 	int listeners_paused;

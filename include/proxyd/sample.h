@@ -203,5 +203,7 @@ long base64_decode(const char *in, size_t len, char *dst, size_t dlen);
 
 /* Printable name of a type, for messages. */
 const char *smp_type_name(enum smp_type t);
+/* The type an expression gives: its fetch's, or its last typed converter's. */
+enum smp_type sample_expr_type(const struct sample_expr *expr);
 
 #endif

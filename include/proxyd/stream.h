@@ -62,6 +62,7 @@ enum {
 	SF_LB_KEY        = 1 << 26,  /* s->lb_key holds the balancing hash of this request */
 	SF_DIRECT        = 1 << 27,  /* persistence chose s->srv: no balancing */
 	SF_IGNORE_PERSIST = 1 << 28, /* ignore-persist matched */
+	SF_FORCE_PERSIST = 1 << 29,  /* force-persist matched */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -119,6 +120,7 @@ struct stream {
 	uint64_t t_step;              /* start of the current server step (queue, connect, turnaround) */
 	struct list queue_el;         /* in be->queue */
 	struct var_value *sess_vars;  /* "sess." variables, allocated when first set */
+	struct stk_pending *stk;      /* stick table keys waiting for the server */
 	union sockaddr_any src, dst;
 	uint32_t uniq_id;
 	unsigned nb_req;              /* requests on this client connection */
