@@ -119,6 +119,18 @@ static void count_servers(const struct proxy *be, int *act, int *bck)
 	*bck = be->srv_bck;
 }
 
+/* "Backup Server be/s2 is DOWN": HAProxy names backup servers so. */
+static const char *srv_prefix(const struct server *srv)
+{
+	return (srv->c.flags & SRV_F_BACKUP) ? "Backup " : "";
+}
+
+/* Said after the server counts when only backup servers take traffic. */
+static const char *on_backup(int act, int bck)
+{
+	return bck && !act ? " Running on backup." : "";
+}
+
 /* Kills the streams using <srv> (on-marked-down shutdown-sessions) or the
  * backup servers of <be> (on-marked-up shutdown-backup-sessions). */
 static int shutdown_sessions(struct proxy *be, struct server *only, int backups)
@@ -192,9 +204,9 @@ static void set_down(struct server *srv)
 		why[0] = ',';
 		why[1] = ' ';
 	}
-	log_event(DIAG_WARNING, "Server %s/%s is DOWN%s. %d active and %d backup servers left. %d sessions active, "
-	          "%d requeued, %d remaining in queue.", be->id, srv->id, why, act, bck, active, requeued,
-	          srv->nb_queued);
+	log_event(DIAG_WARNING, "%sServer %s/%s is DOWN%s. %d active and %d backup servers left.%s %d sessions "
+	          "active, %d requeued, %d remaining in queue.", srv_prefix(srv), be->id, srv->id, why, act, bck,
+	          on_backup(act, bck), active, requeued, srv->nb_queued);
 	if (!act && !bck) {
 		log_event(DIAG_ALERT, "backend '%s' has no server available!", be->id);
 		be->chk_down++;
@@ -232,9 +244,9 @@ static void set_up(struct server *srv, int nolb)
 		why[0] = ',';
 		why[1] = ' ';
 	}
-	log_event(DIAG_WARNING, "Server %s/%s is %s%s. %d active and %d backup servers online. %d sessions "
-	          "requeued, %d total in queue.", be->id, srv->id, nolb ? "UP (leaving forced drain)" : "UP", why,
-	          act, bck, 0, be->nb_queued);
+	log_event(DIAG_WARNING, "%sServer %s/%s is %s%s. %d active and %d backup servers online.%s %d sessions "
+	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id,
+	          nolb ? "UP (leaving forced drain)" : "UP", why, act, bck, on_backup(act, bck), 0, be->nb_queued);
 }
 
 /* Applies a check result to the health counter, logs it (option
@@ -272,8 +284,9 @@ static void apply_result(struct check *c)
 	if ((srv->be->c.options & PR_O_LOG_HEALTH) && (c->health != prev_health || c->status != c->prev_status)) {
 		char why[512];
 		describe(c, why, sizeof(why), 1);
-		log_event(DIAG_WARNING, "Health check for server %s/%s %s, %s, status: %d/%d %s.", srv->be->id,
-		          srv->id, res ? "succeeded" : "failed", why,
+		log_event(DIAG_WARNING, "Health check for %sserver %s/%s %s, %s, status: %d/%d %s.",
+		          (srv->c.flags & SRV_F_BACKUP) ? "backup " : "", srv->be->id, srv->id,
+		          res ? "succeeded" : "failed", why,
 		          up_after ? c->health - ck->rise + 1 : c->health, up_after ? ck->fall : ck->rise,
 		          up_after ? "UP" : "DOWN");
 	}
