@@ -173,7 +173,9 @@ static int requeue(struct server *srv)
 static void describe(const struct check *c, char *buf, size_t len, int with_dur)
 {
 	size_t n = (size_t)snprintf(buf, len, "reason: %s", chk_status_desc(c->status));
-	if (c->code && n < len)
+	/* as HAProxy: a code for the results that carry one (L7OK, L7OKC,
+	 * L7STS), even 0 (tcp-check), never for the others */
+	if (c->status >= CHK_ST_L7OK && n < len)
 		n += (size_t)snprintf(buf + n, len - n, ", code: %d", c->code);
 	if (c->info[0] && n < len)
 		n += (size_t)snprintf(buf + n, len - n, ", info: \"%s\"", c->info);
@@ -516,7 +518,8 @@ static void run_steps(struct check *c)
 			/* every step passed */
 			enum chk_status st = !p || !p->nb || (p->nb == 1 && p->steps[0].type == CHK_CONNECT) ? CHK_ST_L4OK :
 			                     p->kind == CHK_KIND_SSL_HELLO ? CHK_ST_L6OK : CHK_ST_L7OK;
-			finish(c, st, c->code, NULL);
+			/* tcp-check rules that passed say so, as HAProxy */
+			finish(c, st, c->code, p && p->nb && p->kind == CHK_KIND_TCPCHECK ? "(tcp-check)" : NULL);
 			return;
 		}
 		const struct chk_step *st = &p->steps[c->step];

@@ -336,7 +336,7 @@ int chk_http_eval(struct check *c, const struct chk_step *st, int eof, enum chk_
 		snprintf(info, ilen, "%.*s", (int)(eol - reason), reason);
 	} else {
 		*status = CHK_ST_L7RSP;
-		snprintf(info, ilen, "HTTP content check %s", st->negate ? "matched unwanted content" : "did not match");
+		snprintf(info, ilen, "%s", st->negate ? "HTTP check matched unwanted content" : "HTTP content check did not match");
 	}
 	return -1;
 }

@@ -374,11 +374,13 @@ int chk_tcp_eval(struct check *c, const struct chk_step *st, int eof, enum chk_s
 		return 0;
 	*status = CHK_ST_L7RSP;
 	int idx = (int)(st - c->srv->be->c.chk->steps) + 1;
-	if (st->exp == CHK_EXP_BINARY)
-		snprintf(info, ilen, "TCPCHK %s unwanted binary content at step %d", match ? "matched" : "did not match", idx);
+	/* HAProxy's words: the pattern is quoted for strings only */
+	if (st->exp == CHK_EXP_STRING)
+		snprintf(info, ilen, "TCPCHK %s content '%.*s' at step %d", match ? "matched unwanted" : "did not match",
+		         (int)MIN(st->plen, 40), st->pattern, idx);
 	else
-		snprintf(info, ilen, "TCPCHK %s %scontent '%.*s' at step %d", match ? "matched unwanted" : "did not match",
-		         st->exp == CHK_EXP_RSTRING ? "regex " : "", (int)MIN(st->plen, 40), st->pattern, idx);
+		snprintf(info, ilen, "TCPCHK %s content (%s) at step %d", match ? "matched unwanted" : "did not match",
+		         st->exp == CHK_EXP_RSTRING ? "regex" : "binary", idx);
 	return -1;
 }
 
