@@ -100,6 +100,7 @@ static int parse_tcp_check(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **
 		struct chk_step *st = chk_prog_add(p, CHK_CONNECT);
 		for (int i = 1; i < nargs; i++) {
 			if (strcmp(args[i], "port") == 0 && i + 1 < nargs) {
+				ctx->kw = "tcp-check connect port";
 				if (cfg_int_arg(ctx, args[++i], 1, 65535, &st->port) < 0)
 					return -1;
 			} else {
@@ -131,14 +132,16 @@ static int parse_tcp_check(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **
 	if (strcmp(act, "expect") == 0) {
 		int i = 1;
 		struct chk_step st = { .type = CHK_EXPECT, .min_recv = -1 };
+		/* HAProxy's order: [min-recv <n>] [!] <match> <pattern> */
+		if (i < nargs && strcmp(args[i], "min-recv") == 0 && i + 1 < nargs) {
+			ctx->kw = "tcp-check expect min-recv";
+			if (cfg_int_arg(ctx, args[i + 1], -1, 1 << 20, &st.min_recv) < 0)
+				return -1;
+			i += 2;
+		}
 		if (i < nargs && strcmp(args[i], "!") == 0) {
 			st.negate = 1;
 			i++;
-		}
-		if (i < nargs && strcmp(args[i], "min-recv") == 0 && i + 1 < nargs) {
-			if (cfg_int_arg(ctx, args[i + 1], 0, 1 << 20, &st.min_recv) < 0)
-				return -1;
-			i += 2;
 		}
 		if (i + 1 >= nargs) {
 			cfg_alert(ctx, "'tcp-check expect' expects [!] string|rstring|binary|rbinary <pattern>");
