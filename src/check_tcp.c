@@ -345,6 +345,8 @@ int chk_tcp_eval(struct check *c, const struct chk_step *st, int eof, enum chk_s
 
 	if (st->min_recv > 0 && len < (size_t)st->min_recv && !eof && !full)
 		return 0;
+	if (!len && !eof && !full && st->exp != CHK_EXP_SSL_HELLO)
+		return 0;   /* nothing came yet */
 	switch (st->exp) {
 	case CHK_EXP_SSL_HELLO:
 		if (!len) {
@@ -369,12 +371,12 @@ int chk_tcp_eval(struct check *c, const struct chk_step *st, int eof, enum chk_s
 		}
 		break;
 	}
-	if (match && !st->negate)
-		return 1;
-	if (!match && st->negate && (eof || full))
-		return 1;
-	if (!eof && !full && !(match && st->negate))
+	/* A mismatch waits for more bytes, unless min-recv was given: once
+	 * that many bytes are in, the answer is final (as HAProxy). */
+	if (!match && !eof && !full && st->min_recv < 0)
 		return 0;
+	if (match != st->negate)
+		return 1;
 	*status = CHK_ST_L7RSP;
 	int idx = (int)(st - c->srv->be->c.chk->steps) + 1;
 	/* HAProxy's words: the pattern is quoted for strings only */
