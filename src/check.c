@@ -399,6 +399,8 @@ static void start_check(struct check *c)
 	const struct chk_prog *p = prog_of(c);
 	if (p && p->nb && p->steps[0].type == CHK_CONNECT && p->steps[0].port)
 		port = p->steps[0].port;
+	if (!port && ck->addr.ss_family)
+		port = addr_port((const struct sockaddr *)&srv->addr);   /* "addr" alone: the server's port */
 	if (port) {
 		if (ss.ss_family == AF_INET)
 			((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
