@@ -197,6 +197,8 @@ static void set_down(struct server *srv)
 	srv->down_since_ms = now;
 	lb_server_changed(srv);
 	int requeued = requeue(srv);
+	if (requeued)
+		backend_serve_queues(be);   /* other servers may have room right now */
 	int active = srv->served;
 	if (srv->c.ck.on_down_shutdown)
 		shutdown_sessions(be, srv, 0);
