@@ -328,10 +328,11 @@ static int interval(const struct check *c)
 	else
 		ms = ck->inter;
 	if (global.spread_checks > 0) {
-		/* +/- spread_checks/2 percent, so that checks do not align */
+		/* +/- spread_checks percent (HAProxy's range), so that checks
+		 * do not align */
 		int span = ms * global.spread_checks / 100;
 		if (span > 0)
-			ms += (rand() % (span + 1)) - span / 2;
+			ms += rand() % (2 * span + 1) - span;
 	}
 	return ms > 0 ? ms : 1;
 }
