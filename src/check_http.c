@@ -10,6 +10,7 @@
 #include <proxyd/http.h>
 #include <proxyd/proxy.h>
 #include <proxyd/regex.h>
+#include <proxyd/server.h>
 
 
 /* Builds the request once, after each line that changes it. */
@@ -288,6 +289,14 @@ int chk_http_eval(struct check *c, const struct chk_step *st, int eof, enum chk_
 		reason++;
 	const struct chk_prog *p = c->srv->be->c.chk;
 
+	/* disable-on-404: a 404 from a server that is not DOWN passes
+	 * conditionally (NOLB), whatever the expect rule says; a DOWN server
+	 * answering 404 stays DOWN (the rule judges it). As HAProxy. */
+	if (p && p->disable_on_404 && st_code == 404 && c->srv->state != SRV_ST_STOPPED) {
+		*status = CHK_ST_L7OKC;
+		return -1;
+	}
+
 	int match;
 	switch (st->exp) {
 	case CHK_EXP_STATUS:
@@ -323,12 +332,6 @@ int chk_http_eval(struct check *c, const struct chk_step *st, int eof, enum chk_
 	}
 	}
 
-	if (p && p->disable_on_404 && st_code == 404 && st->exp == CHK_EXP_STATUS && st->pattern &&
-	    !strcmp(st->pattern, "2xx/3xx")) {
-		*status = CHK_ST_L7OKC;
-		snprintf(info, ilen, "%.*s", (int)(eol - reason), reason);
-		return -1;
-	}
 	if (match != st->negate)
 		return 1;
 	if (st->exp == CHK_EXP_STATUS || st->exp == CHK_EXP_RSTATUS) {
