@@ -183,10 +183,21 @@ static void describe(const struct check *c, char *buf, size_t len, int with_dur)
 		snprintf(buf + n, len - n, ", check duration: %dms", c->duration);
 }
 
+/* The backend has no usable server left (after <srv> went DOWN or NOLB):
+ * HAProxy's alert, once per transition. */
+static void backend_emptied(struct proxy *be, uint64_t now)
+{
+	log_event(DIAG_ALERT, "backend '%s' has no server available!", be->id);
+	be->chk_down++;
+	be->down_since_ms = now;
+	be->last_change_ms = now;
+}
+
 static void set_down(struct server *srv)
 {
 	struct proxy *be = srv->be;
 	int log_health = be->c.options & PR_O_LOG_HEALTH;
+	int had_servers = be->srv_act || be->srv_bck;
 	char why[512] = "";
 	int act, bck;
 	uint64_t now = now_ms();
@@ -211,12 +222,37 @@ static void set_down(struct server *srv)
 	log_event(DIAG_WARNING, "%sServer %s/%s is DOWN%s. %d active and %d backup servers left.%s %d sessions "
 	          "active, %d requeued, %d remaining in queue.", srv_prefix(srv), be->id, srv->id, why, act, bck,
 	          on_backup(act, bck), active, requeued, srv->nb_queued);
-	if (!act && !bck) {
-		log_event(DIAG_ALERT, "backend '%s' has no server available!", be->id);
-		be->chk_down++;
-		be->down_since_ms = now;
-		be->last_change_ms = now;
+	if (!act && !bck && had_servers)
+		backend_emptied(be, now);
+}
+
+/* disable-on-404: the server stays up but takes no new traffic (NOLB). */
+static void set_stopping(struct server *srv)
+{
+	struct proxy *be = srv->be;
+	int had_servers = be->srv_act || be->srv_bck;
+	char why[512] = "";
+	int act, bck;
+	uint64_t now = now_ms();
+
+	srv->state = SRV_ST_STOPPING;
+	srv->last_change_ms = now;
+	lb_server_changed(srv);
+	/* its own queue can no longer be served by it */
+	int requeued = requeue(srv);
+	if (requeued)
+		backend_serve_queues(be);
+	count_servers(be, &act, &bck);
+	if (!(be->c.options & PR_O_LOG_HEALTH)) {
+		describe(&srv->check, why + 2, sizeof(why) - 2, 1);
+		why[0] = ',';
+		why[1] = ' ';
 	}
+	log_event(DIAG_WARNING, "%sServer %s/%s is stopping%s. %d active and %d backup servers online.%s %d sessions "
+	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id, why, act, bck,
+	          on_backup(act, bck), requeued, be->nb_queued);
+	if (!act && !bck && had_servers)
+		backend_emptied(be, now);
 }
 
 static void set_up(struct server *srv, int nolb)
@@ -290,7 +326,7 @@ static void apply_result(struct check *c)
 		describe(c, why, sizeof(why), 1);
 		log_event(DIAG_WARNING, "Health check for %sserver %s/%s %s, %s, status: %d/%d %s.",
 		          (srv->c.flags & SRV_F_BACKUP) ? "backup " : "", srv->be->id, srv->id,
-		          res ? "succeeded" : "failed", why,
+		          res == 2 ? "conditionally succeeded" : res ? "succeeded" : "failed", why,
 		          up_after ? c->health - ck->rise + 1 : c->health, up_after ? ck->fall : ck->rise,
 		          up_after ? "UP" : "DOWN");
 	}
@@ -302,9 +338,10 @@ static void apply_result(struct check *c)
 		set_up(srv, res == 2);
 	} else if (up && res && c->health == top && (res == 2) != (srv->state == SRV_ST_STOPPING)) {
 		/* disable-on-404: in and out of NOLB without going down */
-		srv->state = res == 2 ? SRV_ST_STOPPING : SRV_ST_RUNNING;
-		srv->last_change_ms = now_ms();
-		lb_server_changed(srv);
+		if (res == 2)
+			set_stopping(srv);
+		else
+			set_up(srv, 0);
 	}
 }
 
