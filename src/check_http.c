@@ -104,8 +104,13 @@ static int parse_http_send(struct cfg_ctx *ctx, char **args, int nargs)
 		return -1;
 	if (p->hdrs)
 		hl = (size_t)snprintf(hdrs, sizeof(hdrs), "%s", p->hdrs);
+	const char *a = NULL;
 	for (int i = 0; i < nargs; i++) {
-		const char *a = args[i];
+		a = args[i];
+		if (strcmp(a, "meth") && strcmp(a, "uri") && strcmp(a, "ver") && strcmp(a, "body") && strcmp(a, "hdr")) {
+			cfg_alert(ctx, "'http-check send': unknown '%s' (expected meth, uri, ver, hdr or body)", a);
+			return -1;
+		}
 		if (i + 1 >= nargs)
 			goto missing;
 		if (strcmp(a, "meth") == 0)
@@ -125,16 +130,16 @@ static int parse_http_send(struct cfg_ctx *ctx, char **args, int nargs)
 				return -1;
 			}
 			i += 2;
-		} else {
-			cfg_alert(ctx, "'http-check send': unknown '%s' (expected meth, uri, ver, hdr or body)", a);
-			return -1;
 		}
 	}
 	p->hdrs = hl ? cfg_strdup(hdrs) : NULL;
 	build_request(p);
 	return 0;
 missing:
-	cfg_alert(ctx, "'http-check send %s' expects a value", args[nargs - 1]);
+	if (strcmp(a, "hdr") == 0)
+		cfg_alert(ctx, "'http-check send hdr' expects <name> and <value>");
+	else
+		cfg_alert(ctx, "'http-check send %s' expects a value", a);
 	return -1;
 }
 
