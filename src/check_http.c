@@ -22,7 +22,11 @@ static void build_request(struct chk_prog *p)
 	                 p->ver ? p->ver : "HTTP/1.0", p->hdrs ? p->hdrs : "");
 	if (bl)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "content-length: %zu\r\n", bl);
-	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "connection: close\r\n\r\n%s", p->body ? p->body : "");
+	/* HTTP/1.0 closes by default: HAProxy says "connection: close" to
+	 * HTTP/1.1 servers only */
+	const char *ver = p->ver ? p->ver : "HTTP/1.0";
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s\r\n%s",
+	              strncmp(ver, "HTTP/1.0", 8) == 0 ? "" : "connection: close\r\n", p->body ? p->body : "");
 	for (int i = 0; i < p->nb; i++) {
 		if (p->steps[i].type == CHK_HTTP_SEND) {
 			p->steps[i].data = cfg_strndup(buf, (size_t)n);
