@@ -275,7 +275,7 @@ static int parse_redis_check(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 		return 0;
 	}
 	struct chk_prog *p = fresh(ctx, CHK_KIND_REDIS);
-	add_send(p, "PING\r\n", 6);
+	add_send(p, "*1\r\n$4\r\nPING\r\n", 14);   /* a RESP array, as HAProxy sends it */
 	add_expect(p, CHK_EXP_STRING, "+PONG", 5);
 	return 0;
 }
