@@ -292,7 +292,7 @@ static void set_up(struct server *srv, int nolb)
 /* Applies a check result to the health counter, logs it (option
  * log-health-checks, when something changed), then changes the server's
  * state if the counter crossed a threshold. */
-static void apply_result(struct check *c)
+void chk_apply_result(struct check *c)
 {
 	struct server *srv = c->srv;
 	const struct chk_conf *ck = &srv->c.ck;
@@ -408,7 +408,7 @@ static void finish(struct check *c, enum chk_status st, int code, const char *in
 	c->code = code;
 	c->duration = (int)(now_ms() - c->start_ms);
 	snprintf(c->info, sizeof(c->info), "%s", info ? info : "");
-	apply_result(c);
+	chk_apply_result(c);
 	arm_timer(c, now_ms() + (uint64_t)interval(c));
 }
 
