@@ -293,7 +293,9 @@ int chk_http_eval(struct check *c, const struct chk_step *st, int eof, enum chk_
 	}
 	int st_code = (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
 	*code = st_code;
-	const char *reason = data + 12, *eol = memchr(data, '\r', (size_t)(hend - data));
+	/* hend is the CR ending the last header line (the status line when
+	 * there is no header): it is part of the search */
+	const char *reason = data + 12, *eol = memchr(data, '\r', (size_t)(hend - data) + 1);
 	while (reason < eol && *reason == ' ')
 		reason++;
 	const struct chk_prog *p = c->srv->be->c.chk;
