@@ -94,13 +94,16 @@ const char *srv_status_text(const struct server *srv, char *buf, size_t len)
 	const struct check *c = &srv->check;
 	const struct chk_conf *ck = &srv->c.ck;
 
+	/* as HAProxy's stats: NOLB before DRAIN (drain is only shown for a
+	 * running server), and NOLB with or without checks */
 	if (srv->admin & SRV_ADMF_MAINT)
 		snprintf(buf, len, "MAINT");
 	else if (!ck->enabled)
-		snprintf(buf, len, srv_is_up(srv) ? ((srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" : "no check") : "DOWN");
+		snprintf(buf, len, !srv_is_up(srv) ? "DOWN" : srv->state == SRV_ST_STOPPING ? "NOLB" :
+		                   (srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" : "no check");
 	else {
-		const char *word = !srv_is_up(srv) ? "DOWN" : (srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" :
-		                   srv->state == SRV_ST_STOPPING ? "NOLB" : "UP";
+		const char *word = !srv_is_up(srv) ? "DOWN" : srv->state == SRV_ST_STOPPING ? "NOLB" :
+		                   (srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" : "UP";
 		int top = ck->rise + ck->fall - 1;
 		if (srv_is_up(srv) && c->health < top)
 			snprintf(buf, len, "%s %d/%d", word, c->health - ck->rise + 1, ck->fall);
