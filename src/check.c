@@ -147,7 +147,7 @@ static int shutdown_sessions(struct proxy *be, struct server *only, int backups)
 				continue;
 			if (only ? s->srv != only : !(s->srv->c.flags & SRV_F_BACKUP))
 				continue;
-			stream_set_term(s, 'K', PHASE_DATA);
+			stream_set_term(s, only ? TERM_SRV_DOWN : TERM_SRV_UP, PHASE_DATA);
 			s->flags |= SF_KILL;
 			stream_wake(s);
 			n++;
