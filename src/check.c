@@ -280,7 +280,11 @@ static void set_up(struct server *srv, int nolb)
 	}
 	if (srv->c.ck.on_up_shutdown_backup && !(srv->c.flags & SRV_F_BACKUP))
 		shutdown_sessions(be, NULL, 1);
+	/* the waiting streams it takes ("N sessions requeued"): the other
+	 * servers had no room, or these would not be waiting */
+	int queued = be->nb_queued;
 	backend_serve_queues(be);
+	int grabbed = queued - be->nb_queued;
 	count_servers(be, &act, &bck);
 	if (!(be->c.options & PR_O_LOG_HEALTH)) {
 		describe(&srv->check, why + 2, sizeof(why) - 2, 1);
@@ -289,7 +293,7 @@ static void set_up(struct server *srv, int nolb)
 	}
 	log_event(DIAG_WARNING, "%sServer %s/%s is %s%s. %d active and %d backup servers online.%s %d sessions "
 	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id,
-	          nolb ? "UP (leaving forced drain)" : "UP", why, act, bck, on_backup(act, bck), 0, be->nb_queued);
+	          nolb ? "UP (leaving forced drain)" : "UP", why, act, bck, on_backup(act, bck), grabbed, be->nb_queued);
 }
 
 /* Applies a check result to the health counter, logs it (option
