@@ -427,7 +427,7 @@ static int srv_port(struct cfg_ctx *ctx, struct srv_conf *sc, struct server *srv
 static int srv_addr(struct cfg_ctx *ctx, struct srv_conf *sc, struct server *srv, char **args)
 {
 	struct addr_spec as;
-	char err[256];
+	char err[256] = "";   /* untouched when the address parses but is not IP */
 
 	if (addr_parse(args[1], ADDR_F_NO_PORT, &as, err, sizeof(err)) < 0 || as.fd >= 0 ||
 	    as.ss.ss_family == AF_UNIX) {
