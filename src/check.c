@@ -94,13 +94,16 @@ const char *srv_status_text(const struct server *srv, char *buf, size_t len)
 	const struct check *c = &srv->check;
 	const struct chk_conf *ck = &srv->c.ck;
 
+	/* as HAProxy's stats: NOLB before DRAIN (drain is only shown for a
+	 * running server), and NOLB with or without checks */
 	if (srv->admin & SRV_ADMF_MAINT)
 		snprintf(buf, len, "MAINT");
 	else if (!ck->enabled)
-		snprintf(buf, len, srv_is_up(srv) ? ((srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" : "no check") : "DOWN");
+		snprintf(buf, len, !srv_is_up(srv) ? "DOWN" : srv->state == SRV_ST_STOPPING ? "NOLB" :
+		                   (srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" : "no check");
 	else {
-		const char *word = !srv_is_up(srv) ? "DOWN" : (srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" :
-		                   srv->state == SRV_ST_STOPPING ? "NOLB" : "UP";
+		const char *word = !srv_is_up(srv) ? "DOWN" : srv->state == SRV_ST_STOPPING ? "NOLB" :
+		                   (srv->admin & SRV_ADMF_DRAIN) ? "DRAIN" : "UP";
 		int top = ck->rise + ck->fall - 1;
 		if (srv_is_up(srv) && c->health < top)
 			snprintf(buf, len, "%s %d/%d", word, c->health - ck->rise + 1, ck->fall);
@@ -119,6 +122,18 @@ static void count_servers(const struct proxy *be, int *act, int *bck)
 	*bck = be->srv_bck;
 }
 
+/* "Backup Server be/s2 is DOWN": HAProxy names backup servers so. */
+static const char *srv_prefix(const struct server *srv)
+{
+	return (srv->c.flags & SRV_F_BACKUP) ? "Backup " : "";
+}
+
+/* Said after the server counts when only backup servers take traffic. */
+static const char *on_backup(int act, int bck)
+{
+	return bck && !act ? " Running on backup." : "";
+}
+
 /* Kills the streams using <srv> (on-marked-down shutdown-sessions) or the
  * backup servers of <be> (on-marked-up shutdown-backup-sessions). */
 static int shutdown_sessions(struct proxy *be, struct server *only, int backups)
@@ -132,7 +147,7 @@ static int shutdown_sessions(struct proxy *be, struct server *only, int backups)
 				continue;
 			if (only ? s->srv != only : !(s->srv->c.flags & SRV_F_BACKUP))
 				continue;
-			stream_set_term(s, 'K', PHASE_DATA);
+			stream_set_term(s, only ? TERM_SRV_DOWN : TERM_SRV_UP, PHASE_DATA);
 			s->flags |= SF_KILL;
 			stream_wake(s);
 			n++;
@@ -161,7 +176,9 @@ static int requeue(struct server *srv)
 static void describe(const struct check *c, char *buf, size_t len, int with_dur)
 {
 	size_t n = (size_t)snprintf(buf, len, "reason: %s", chk_status_desc(c->status));
-	if (c->code && n < len)
+	/* as HAProxy: a code for the results that carry one (L7OK, L7OKC,
+	 * L7STS), even 0 (tcp-check), never for the others */
+	if (c->status >= CHK_ST_L7OK && n < len)
 		n += (size_t)snprintf(buf + n, len - n, ", code: %d", c->code);
 	if (c->info[0] && n < len)
 		n += (size_t)snprintf(buf + n, len - n, ", info: \"%s\"", c->info);
@@ -169,10 +186,21 @@ static void describe(const struct check *c, char *buf, size_t len, int with_dur)
 		snprintf(buf + n, len - n, ", check duration: %dms", c->duration);
 }
 
+/* The backend has no usable server left (after <srv> went DOWN or NOLB):
+ * HAProxy's alert, once per transition. */
+static void backend_emptied(struct proxy *be, uint64_t now)
+{
+	log_event(DIAG_ALERT, "backend '%s' has no server available!", be->id);
+	be->chk_down++;
+	be->down_since_ms = now;
+	be->last_change_ms = now;
+}
+
 static void set_down(struct server *srv)
 {
 	struct proxy *be = srv->be;
 	int log_health = be->c.options & PR_O_LOG_HEALTH;
+	int had_servers = be->srv_act || be->srv_bck;
 	char why[512] = "";
 	int act, bck;
 	uint64_t now = now_ms();
@@ -183,6 +211,8 @@ static void set_down(struct server *srv)
 	srv->down_since_ms = now;
 	lb_server_changed(srv);
 	int requeued = requeue(srv);
+	if (requeued)
+		backend_serve_queues(be);   /* other servers may have room right now */
 	int active = srv->served;
 	if (srv->c.ck.on_down_shutdown)
 		shutdown_sessions(be, srv, 0);
@@ -192,15 +222,40 @@ static void set_down(struct server *srv)
 		why[0] = ',';
 		why[1] = ' ';
 	}
-	log_event(DIAG_WARNING, "Server %s/%s is DOWN%s. %d active and %d backup servers left. %d sessions active, "
-	          "%d requeued, %d remaining in queue.", be->id, srv->id, why, act, bck, active, requeued,
-	          srv->nb_queued);
-	if (!act && !bck) {
-		log_event(DIAG_ALERT, "backend '%s' has no server available!", be->id);
-		be->chk_down++;
-		be->down_since_ms = now;
-		be->last_change_ms = now;
+	log_event(DIAG_WARNING, "%sServer %s/%s is DOWN%s. %d active and %d backup servers left.%s %d sessions "
+	          "active, %d requeued, %d remaining in queue.", srv_prefix(srv), be->id, srv->id, why, act, bck,
+	          on_backup(act, bck), active, requeued, srv->nb_queued);
+	if (!act && !bck && had_servers)
+		backend_emptied(be, now);
+}
+
+/* disable-on-404: the server stays up but takes no new traffic (NOLB). */
+static void set_stopping(struct server *srv)
+{
+	struct proxy *be = srv->be;
+	int had_servers = be->srv_act || be->srv_bck;
+	char why[512] = "";
+	int act, bck;
+	uint64_t now = now_ms();
+
+	srv->state = SRV_ST_STOPPING;
+	srv->last_change_ms = now;
+	lb_server_changed(srv);
+	/* its own queue can no longer be served by it */
+	int requeued = requeue(srv);
+	if (requeued)
+		backend_serve_queues(be);
+	count_servers(be, &act, &bck);
+	if (!(be->c.options & PR_O_LOG_HEALTH)) {
+		describe(&srv->check, why + 2, sizeof(why) - 2, 1);
+		why[0] = ',';
+		why[1] = ' ';
 	}
+	log_event(DIAG_WARNING, "%sServer %s/%s is stopping%s. %d active and %d backup servers online.%s %d sessions "
+	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id, why, act, bck,
+	          on_backup(act, bck), requeued, be->nb_queued);
+	if (!act && !bck && had_servers)
+		backend_emptied(be, now);
 }
 
 static void set_up(struct server *srv, int nolb)
@@ -225,22 +280,26 @@ static void set_up(struct server *srv, int nolb)
 	}
 	if (srv->c.ck.on_up_shutdown_backup && !(srv->c.flags & SRV_F_BACKUP))
 		shutdown_sessions(be, NULL, 1);
+	/* the waiting streams it takes ("N sessions requeued"): the other
+	 * servers had no room, or these would not be waiting */
+	int queued = be->nb_queued;
 	backend_serve_queues(be);
+	int grabbed = queued - be->nb_queued;
 	count_servers(be, &act, &bck);
 	if (!(be->c.options & PR_O_LOG_HEALTH)) {
 		describe(&srv->check, why + 2, sizeof(why) - 2, 1);
 		why[0] = ',';
 		why[1] = ' ';
 	}
-	log_event(DIAG_WARNING, "Server %s/%s is %s%s. %d active and %d backup servers online. %d sessions "
-	          "requeued, %d total in queue.", be->id, srv->id, nolb ? "UP (leaving forced drain)" : "UP", why,
-	          act, bck, 0, be->nb_queued);
+	log_event(DIAG_WARNING, "%sServer %s/%s is %s%s. %d active and %d backup servers online.%s %d sessions "
+	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id,
+	          nolb ? "UP (leaving forced drain)" : "UP", why, act, bck, on_backup(act, bck), grabbed, be->nb_queued);
 }
 
 /* Applies a check result to the health counter, logs it (option
  * log-health-checks, when something changed), then changes the server's
  * state if the counter crossed a threshold. */
-static void apply_result(struct check *c)
+void chk_apply_result(struct check *c)
 {
 	struct server *srv = c->srv;
 	const struct chk_conf *ck = &srv->c.ck;
@@ -272,8 +331,9 @@ static void apply_result(struct check *c)
 	if ((srv->be->c.options & PR_O_LOG_HEALTH) && (c->health != prev_health || c->status != c->prev_status)) {
 		char why[512];
 		describe(c, why, sizeof(why), 1);
-		log_event(DIAG_WARNING, "Health check for server %s/%s %s, %s, status: %d/%d %s.", srv->be->id,
-		          srv->id, res ? "succeeded" : "failed", why,
+		log_event(DIAG_WARNING, "Health check for %sserver %s/%s %s, %s, status: %d/%d %s.",
+		          (srv->c.flags & SRV_F_BACKUP) ? "backup " : "", srv->be->id, srv->id,
+		          res == 2 ? "conditionally succeeded" : res ? "succeeded" : "failed", why,
 		          up_after ? c->health - ck->rise + 1 : c->health, up_after ? ck->fall : ck->rise,
 		          up_after ? "UP" : "DOWN");
 	}
@@ -285,9 +345,10 @@ static void apply_result(struct check *c)
 		set_up(srv, res == 2);
 	} else if (up && res && c->health == top && (res == 2) != (srv->state == SRV_ST_STOPPING)) {
 		/* disable-on-404: in and out of NOLB without going down */
-		srv->state = res == 2 ? SRV_ST_STOPPING : SRV_ST_RUNNING;
-		srv->last_change_ms = now_ms();
-		lb_server_changed(srv);
+		if (res == 2)
+			set_stopping(srv);
+		else
+			set_up(srv, 0);
 	}
 }
 
@@ -311,10 +372,11 @@ static int interval(const struct check *c)
 	else
 		ms = ck->inter;
 	if (global.spread_checks > 0) {
-		/* +/- spread_checks/2 percent, so that checks do not align */
+		/* +/- spread_checks percent (HAProxy's range), so that checks
+		 * do not align */
 		int span = ms * global.spread_checks / 100;
 		if (span > 0)
-			ms += (rand() % (span + 1)) - span / 2;
+			ms += rand() % (2 * span + 1) - span;
 	}
 	return ms > 0 ? ms : 1;
 }
@@ -353,7 +415,7 @@ static void finish(struct check *c, enum chk_status st, int code, const char *in
 	c->code = code;
 	c->duration = (int)(now_ms() - c->start_ms);
 	snprintf(c->info, sizeof(c->info), "%s", info ? info : "");
-	apply_result(c);
+	chk_apply_result(c);
 	arm_timer(c, now_ms() + (uint64_t)interval(c));
 }
 
@@ -384,6 +446,8 @@ static void start_check(struct check *c)
 	const struct chk_prog *p = prog_of(c);
 	if (p && p->nb && p->steps[0].type == CHK_CONNECT && p->steps[0].port)
 		port = p->steps[0].port;
+	if (!port && ck->addr.ss_family)
+		port = addr_port((const struct sockaddr *)&srv->addr);   /* "addr" alone: the server's port */
 	if (port) {
 		if (ss.ss_family == AF_INET)
 			((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
@@ -503,7 +567,8 @@ static void run_steps(struct check *c)
 			/* every step passed */
 			enum chk_status st = !p || !p->nb || (p->nb == 1 && p->steps[0].type == CHK_CONNECT) ? CHK_ST_L4OK :
 			                     p->kind == CHK_KIND_SSL_HELLO ? CHK_ST_L6OK : CHK_ST_L7OK;
-			finish(c, st, c->code, NULL);
+			/* tcp-check rules that passed say so, as HAProxy */
+			finish(c, st, c->code, p && p->nb && p->kind == CHK_KIND_TCPCHECK ? "(tcp-check)" : NULL);
 			return;
 		}
 		const struct chk_step *st = &p->steps[c->step];

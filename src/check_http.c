@@ -10,6 +10,7 @@
 #include <proxyd/http.h>
 #include <proxyd/proxy.h>
 #include <proxyd/regex.h>
+#include <proxyd/server.h>
 
 
 /* Builds the request once, after each line that changes it. */
@@ -21,7 +22,11 @@ static void build_request(struct chk_prog *p)
 	                 p->ver ? p->ver : "HTTP/1.0", p->hdrs ? p->hdrs : "");
 	if (bl)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "content-length: %zu\r\n", bl);
-	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "connection: close\r\n\r\n%s", p->body ? p->body : "");
+	/* HTTP/1.0 closes by default: HAProxy says "connection: close" to
+	 * HTTP/1.1 servers only */
+	const char *ver = p->ver ? p->ver : "HTTP/1.0";
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s\r\n%s",
+	              strncmp(ver, "HTTP/1.0", 8) == 0 ? "" : "connection: close\r\n", p->body ? p->body : "");
 	for (int i = 0; i < p->nb; i++) {
 		if (p->steps[i].type == CHK_HTTP_SEND) {
 			p->steps[i].data = cfg_strndup(buf, (size_t)n);
@@ -103,8 +108,13 @@ static int parse_http_send(struct cfg_ctx *ctx, char **args, int nargs)
 		return -1;
 	if (p->hdrs)
 		hl = (size_t)snprintf(hdrs, sizeof(hdrs), "%s", p->hdrs);
+	const char *a = NULL;
 	for (int i = 0; i < nargs; i++) {
-		const char *a = args[i];
+		a = args[i];
+		if (strcmp(a, "meth") && strcmp(a, "uri") && strcmp(a, "ver") && strcmp(a, "body") && strcmp(a, "hdr")) {
+			cfg_alert(ctx, "'http-check send': unknown '%s' (expected meth, uri, ver, hdr or body)", a);
+			return -1;
+		}
 		if (i + 1 >= nargs)
 			goto missing;
 		if (strcmp(a, "meth") == 0)
@@ -124,16 +134,16 @@ static int parse_http_send(struct cfg_ctx *ctx, char **args, int nargs)
 				return -1;
 			}
 			i += 2;
-		} else {
-			cfg_alert(ctx, "'http-check send': unknown '%s' (expected meth, uri, ver, hdr or body)", a);
-			return -1;
 		}
 	}
 	p->hdrs = hl ? cfg_strdup(hdrs) : NULL;
 	build_request(p);
 	return 0;
 missing:
-	cfg_alert(ctx, "'http-check send %s' expects a value", args[nargs - 1]);
+	if (strcmp(a, "hdr") == 0)
+		cfg_alert(ctx, "'http-check send hdr' expects <name> and <value>");
+	else
+		cfg_alert(ctx, "'http-check send %s' expects a value", a);
 	return -1;
 }
 
@@ -283,10 +293,20 @@ int chk_http_eval(struct check *c, const struct chk_step *st, int eof, enum chk_
 	}
 	int st_code = (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
 	*code = st_code;
-	const char *reason = data + 12, *eol = memchr(data, '\r', (size_t)(hend - data));
+	/* hend is the CR ending the last header line (the status line when
+	 * there is no header): it is part of the search */
+	const char *reason = data + 12, *eol = memchr(data, '\r', (size_t)(hend - data) + 1);
 	while (reason < eol && *reason == ' ')
 		reason++;
 	const struct chk_prog *p = c->srv->be->c.chk;
+
+	/* disable-on-404: a 404 from a server that is not DOWN passes
+	 * conditionally (NOLB), whatever the expect rule says; a DOWN server
+	 * answering 404 stays DOWN (the rule judges it). As HAProxy. */
+	if (p && p->disable_on_404 && st_code == 404 && c->srv->state != SRV_ST_STOPPED) {
+		*status = CHK_ST_L7OKC;
+		return -1;
+	}
 
 	int match;
 	switch (st->exp) {
@@ -323,12 +343,6 @@ int chk_http_eval(struct check *c, const struct chk_step *st, int eof, enum chk_
 	}
 	}
 
-	if (p && p->disable_on_404 && st_code == 404 && st->exp == CHK_EXP_STATUS && st->pattern &&
-	    !strcmp(st->pattern, "2xx/3xx")) {
-		*status = CHK_ST_L7OKC;
-		snprintf(info, ilen, "%.*s", (int)(eol - reason), reason);
-		return -1;
-	}
 	if (match != st->negate)
 		return 1;
 	if (st->exp == CHK_EXP_STATUS || st->exp == CHK_EXP_RSTATUS) {
@@ -336,7 +350,7 @@ int chk_http_eval(struct check *c, const struct chk_step *st, int eof, enum chk_
 		snprintf(info, ilen, "%.*s", (int)(eol - reason), reason);
 	} else {
 		*status = CHK_ST_L7RSP;
-		snprintf(info, ilen, "HTTP content check %s", st->negate ? "matched unwanted content" : "did not match");
+		snprintf(info, ilen, "%s", st->negate ? "HTTP check matched unwanted content" : "HTTP content check did not match");
 	}
 	return -1;
 }

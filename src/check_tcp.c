@@ -100,6 +100,7 @@ static int parse_tcp_check(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **
 		struct chk_step *st = chk_prog_add(p, CHK_CONNECT);
 		for (int i = 1; i < nargs; i++) {
 			if (strcmp(args[i], "port") == 0 && i + 1 < nargs) {
+				ctx->kw = "tcp-check connect port";
 				if (cfg_int_arg(ctx, args[++i], 1, 65535, &st->port) < 0)
 					return -1;
 			} else {
@@ -131,14 +132,16 @@ static int parse_tcp_check(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **
 	if (strcmp(act, "expect") == 0) {
 		int i = 1;
 		struct chk_step st = { .type = CHK_EXPECT, .min_recv = -1 };
+		/* HAProxy's order: [min-recv <n>] [!] <match> <pattern> */
+		if (i < nargs && strcmp(args[i], "min-recv") == 0 && i + 1 < nargs) {
+			ctx->kw = "tcp-check expect min-recv";
+			if (cfg_int_arg(ctx, args[i + 1], -1, 1 << 20, &st.min_recv) < 0)
+				return -1;
+			i += 2;
+		}
 		if (i < nargs && strcmp(args[i], "!") == 0) {
 			st.negate = 1;
 			i++;
-		}
-		if (i < nargs && strcmp(args[i], "min-recv") == 0 && i + 1 < nargs) {
-			if (cfg_int_arg(ctx, args[i + 1], 0, 1 << 20, &st.min_recv) < 0)
-				return -1;
-			i += 2;
 		}
 		if (i + 1 >= nargs) {
 			cfg_alert(ctx, "'tcp-check expect' expects [!] string|rstring|binary|rbinary <pattern>");
@@ -272,7 +275,7 @@ static int parse_redis_check(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 		return 0;
 	}
 	struct chk_prog *p = fresh(ctx, CHK_KIND_REDIS);
-	add_send(p, "PING\r\n", 6);
+	add_send(p, "*1\r\n$4\r\nPING\r\n", 14);   /* a RESP array, as HAProxy sends it */
 	add_expect(p, CHK_EXP_STRING, "+PONG", 5);
 	return 0;
 }
@@ -342,6 +345,8 @@ int chk_tcp_eval(struct check *c, const struct chk_step *st, int eof, enum chk_s
 
 	if (st->min_recv > 0 && len < (size_t)st->min_recv && !eof && !full)
 		return 0;
+	if (!len && !eof && !full && st->exp != CHK_EXP_SSL_HELLO)
+		return 0;   /* nothing came yet */
 	switch (st->exp) {
 	case CHK_EXP_SSL_HELLO:
 		if (!len) {
@@ -366,19 +371,21 @@ int chk_tcp_eval(struct check *c, const struct chk_step *st, int eof, enum chk_s
 		}
 		break;
 	}
-	if (match && !st->negate)
-		return 1;
-	if (!match && st->negate && (eof || full))
-		return 1;
-	if (!eof && !full && !(match && st->negate))
+	/* A mismatch waits for more bytes, unless min-recv was given: once
+	 * that many bytes are in, the answer is final (as HAProxy). */
+	if (!match && !eof && !full && st->min_recv < 0)
 		return 0;
+	if (match != st->negate)
+		return 1;
 	*status = CHK_ST_L7RSP;
 	int idx = (int)(st - c->srv->be->c.chk->steps) + 1;
-	if (st->exp == CHK_EXP_BINARY)
-		snprintf(info, ilen, "TCPCHK %s unwanted binary content at step %d", match ? "matched" : "did not match", idx);
+	/* HAProxy's words: the pattern is quoted for strings only */
+	if (st->exp == CHK_EXP_STRING)
+		snprintf(info, ilen, "TCPCHK %s content '%.*s' at step %d", match ? "matched unwanted" : "did not match",
+		         (int)MIN(st->plen, 40), st->pattern, idx);
 	else
-		snprintf(info, ilen, "TCPCHK %s %scontent '%.*s' at step %d", match ? "matched unwanted" : "did not match",
-		         st->exp == CHK_EXP_RSTRING ? "regex " : "", (int)MIN(st->plen, 40), st->pattern, idx);
+		snprintf(info, ilen, "TCPCHK %s content (%s) at step %d", match ? "matched unwanted" : "did not match",
+		         st->exp == CHK_EXP_RSTRING ? "regex" : "binary", idx);
 	return -1;
 }
 
@@ -420,7 +427,7 @@ static int srv_port(struct cfg_ctx *ctx, struct srv_conf *sc, struct server *srv
 static int srv_addr(struct cfg_ctx *ctx, struct srv_conf *sc, struct server *srv, char **args)
 {
 	struct addr_spec as;
-	char err[256];
+	char err[256] = "";   /* untouched when the address parses but is not IP */
 
 	if (addr_parse(args[1], ADDR_F_NO_PORT, &as, err, sizeof(err)) < 0 || as.fd >= 0 ||
 	    as.ss.ss_family == AF_UNIX) {

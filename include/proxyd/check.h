@@ -147,6 +147,11 @@ void check_init_server(struct server *srv);
  * defaults or new. */
 struct chk_prog *chk_prog_own(struct cfg_ctx *ctx, int kind);
 struct chk_step *chk_prog_add(struct chk_prog *p, enum chk_step_type type);
+/* Applies the result of a finished check (c->status, code, info,
+ * duration) to the health counter and the server's state, with the
+ * messages it prints. Called at the end of every check; also by the unit
+ * tests, once checks_start() gave it a loop (for the clock). */
+void chk_apply_result(struct check *c);
 /* The request an HTTP check sends. */
 const char *chk_http_request(const struct chk_prog *p, size_t *len);
 /* Judge the bytes received for an expect step: 1 passed, 0 wait for

@@ -135,6 +135,8 @@ struct stream {
 enum {
 	TERM_CLI_ABORT = 'C', TERM_SRV_ABORT = 'S', TERM_PROXY = 'P', TERM_RESOURCE = 'R',
 	TERM_INTERNAL = 'I', TERM_CLI_TO = 'c', TERM_SRV_TO = 's', TERM_LOCAL = 'L',
+	TERM_SRV_DOWN = 'D',      /* its server went DOWN (on-marked-down shutdown-sessions) */
+	TERM_SRV_UP = 'U',        /* a backup's stream, an active server came UP (on-marked-up) */
 };
 enum {
 	PHASE_REQ = 'R', PHASE_QUEUE = 'Q', PHASE_CONN = 'C', PHASE_HDRS = 'H', PHASE_DATA = 'D',
