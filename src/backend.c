@@ -10,6 +10,7 @@
 #include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
+#include <proxyd/log.h>
 #include <proxyd/server.h>
 #include <proxyd/stick_table.h>
 #include <proxyd/stream.h>
@@ -115,6 +116,8 @@ static void enqueue(struct stream *s, struct server *srv)
 		srv_side_failed(s, HTTP_ERR_503);
 		return;
 	}
+	s->srv_queue_pos = srv ? srv->nb_queued : 0;
+	s->be_queue_pos = be->nb_queued;
 	if (srv) {
 		list_append(&srv->queue, &s->queue_el);
 		srv->nb_queued++;
@@ -164,8 +167,9 @@ static void serve_queues(struct server *srv)
 		assign(w, srv);
 		w->step = SS_NONE;
 		w->exp_step = 0;
+		w->t_queue_end = th_now_ms(w->th);
 		if (w->txn)
-			w->txn->t_queue = th_now_ms(w->th);
+			w->txn->t_queue = w->t_queue_end;
 		stream_wake(w);
 	}
 }
@@ -231,6 +235,7 @@ static void connect_server(struct stream *s)
 		s->sc = c;
 		s->step = SS_ESTABLISHED;
 		s->t_srv_act = now;
+		s->t_connect = now;
 		if (s->txn)
 			s->txn->t_connect = now;
 		srv->counters[th->tid].reuse++;
@@ -264,6 +269,7 @@ static void connect_server(struct stream *s)
 	} else {
 		s->step = SS_ESTABLISHED;
 		s->t_srv_act = now;
+		s->t_connect = now;
 		if (s->txn)
 			s->txn->t_connect = now;
 	}
@@ -324,8 +330,14 @@ void backend_connect_event(struct stream *s)
 	s->step = SS_ESTABLISHED;
 	s->exp_step = 0;
 	s->t_srv_act = now;
-	if (!(s->flags & SF_HTTP))
+	if (!(s->flags & SF_HTTP)) {
 		stick_store(s);   /* TCP: no response head to wait for */
+		if (s->fe->c.options & PR_O_LOGASAP) {
+			s->log_flags |= SLOG_ASAP;
+			log_tcp_end(s);
+		}
+	}
+	s->t_connect = now;
 	if (s->txn)
 		s->txn->t_connect = now;
 	s->progress++;

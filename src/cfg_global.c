@@ -54,8 +54,6 @@ static const struct cfg_unsupported global_unsupported[] = {
 	{ "description", CFG_SEC_GLOBAL, NULL },
 	{ "hard-stop-after", CFG_SEC_GLOBAL, NULL },
 	{ "stats", CFG_SEC_GLOBAL, NULL },
-	{ "log-tag", CFG_SEC_GLOBAL, NULL },
-	{ "log-send-hostname", CFG_SEC_GLOBAL, NULL },
 	{ "cpu-map", CFG_SEC_GLOBAL, NULL },
 	{ "ca-base", CFG_SEC_GLOBAL, NULL },
 	{ "crt-base", CFG_SEC_GLOBAL, NULL },

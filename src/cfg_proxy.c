@@ -302,13 +302,6 @@ static const struct cfg_kw proxy_kws[] = {
 	  KW_F_STRICT, "<backend name> [if|unless <condition>]" },
 	{ "errorfile", CFG_SEC_PX, 2, 2, parse_errorfile, SLOT_NONE, PX(errmsg), 0, 0, 0, "<code> <file>" },
 	{ "balance", CFG_SEC_BE, 1, -1, parse_balance, SLOT_NONE, PX(lb), 0, 0, 0, "<algorithm> [<arguments>]" },
-	/* Logging arrives with its own module; until then real-world configs,
-	 * which nearly all carry these lines, still load. */
-	{ "log", CFG_SEC_GLOBAL | CFG_SEC_PX, 0, -1, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO,
-	  "logging is not implemented yet, nothing is sent (run with -d to see requests on stderr)" },
-	{ "option httplog", CFG_SEC_PX, 0, 1, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO, "logging is not implemented yet" },
-	{ "option tcplog", CFG_SEC_PX, 0, 0, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO, "logging is not implemented yet" },
-	{ "option dontlognull", CFG_SEC_PX, 0, 0, NULL, SLOT_IGNORED, PX(mode), 0, 0, KW_F_NO, "logging is not implemented yet" },
 	{ NULL }
 };
 
@@ -327,10 +320,6 @@ CFG_OPT_REGISTER(proxy_opts);
 /* Proxy keywords recognised but not implemented yet: an error that says so. */
 static const struct cfg_unsupported proxy_unsupported[] = {
 	{ "stats", CFG_SEC_PX, "the stats page comes with the statistics work" },
-	{ "capture", CFG_SEC_FE, NULL },
-	{ "log-format", CFG_SEC_PX, NULL },
-	{ "unique-id-format", CFG_SEC_PX, NULL },
-	{ "unique-id-header", CFG_SEC_PX, NULL },
 	{ "monitor-uri", CFG_SEC_FE, NULL },
 	{ "monitor", CFG_SEC_FE, NULL },
 	{ "tcp-request", CFG_SEC_PX, NULL },
@@ -355,6 +344,7 @@ static const struct cfg_unsupported proxy_unsupported[] = {
 	{ "errorloc303", CFG_SEC_PX, NULL },
 	{ "errorfiles", CFG_SEC_PX, NULL },
 	{ "http-error", CFG_SEC_PX, NULL },
+	{ "option httpslog", CFG_SEC_PX, "use 'option httplog' or a log-format" },
 	{ "option pgsql-check", CFG_SEC_BE, NULL },
 	{ "option ldap-check", CFG_SEC_BE, NULL },
 	{ "option abortonclose", CFG_SEC_BE, NULL },

@@ -190,7 +190,7 @@ static void describe(const struct check *c, char *buf, size_t len, int with_dur)
  * HAProxy's alert, once per transition. */
 static void backend_emptied(struct proxy *be, uint64_t now)
 {
-	log_event(DIAG_ALERT, "backend '%s' has no server available!", be->id);
+	log_event(be, LOGL_EMERG, DIAG_ALERT, "backend '%s' has no server available!", be->id);
 	be->chk_down++;
 	be->down_since_ms = now;
 	be->last_change_ms = now;
@@ -201,6 +201,7 @@ static void set_down(struct server *srv)
 	struct proxy *be = srv->be;
 	int log_health = be->c.options & PR_O_LOG_HEALTH;
 	int had_servers = be->srv_act || be->srv_bck;
+	int was_stopping = srv->state == SRV_ST_STOPPING;
 	char why[512] = "";
 	int act, bck;
 	uint64_t now = now_ms();
@@ -222,7 +223,7 @@ static void set_down(struct server *srv)
 		why[0] = ',';
 		why[1] = ' ';
 	}
-	log_event(DIAG_WARNING, "%sServer %s/%s is DOWN%s. %d active and %d backup servers left.%s %d sessions "
+	log_event(be, was_stopping ? LOGL_NOTICE : LOGL_ALERT, DIAG_WARNING, "%sServer %s/%s is DOWN%s. %d active and %d backup servers left.%s %d sessions "
 	          "active, %d requeued, %d remaining in queue.", srv_prefix(srv), be->id, srv->id, why, act, bck,
 	          on_backup(act, bck), active, requeued, srv->nb_queued);
 	if (!act && !bck && had_servers)
@@ -251,7 +252,7 @@ static void set_stopping(struct server *srv)
 		why[0] = ',';
 		why[1] = ' ';
 	}
-	log_event(DIAG_WARNING, "%sServer %s/%s is stopping%s. %d active and %d backup servers online.%s %d sessions "
+	log_event(be, LOGL_NOTICE, DIAG_WARNING, "%sServer %s/%s is stopping%s. %d active and %d backup servers online.%s %d sessions "
 	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id, why, act, bck,
 	          on_backup(act, bck), requeued, be->nb_queued);
 	if (!act && !bck && had_servers)
@@ -291,7 +292,7 @@ static void set_up(struct server *srv, int nolb)
 		why[0] = ',';
 		why[1] = ' ';
 	}
-	log_event(DIAG_WARNING, "%sServer %s/%s is %s%s. %d active and %d backup servers online.%s %d sessions "
+	log_event(be, LOGL_NOTICE, DIAG_WARNING, "%sServer %s/%s is %s%s. %d active and %d backup servers online.%s %d sessions "
 	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id,
 	          nolb ? "UP (leaving forced drain)" : "UP", why, act, bck, on_backup(act, bck), grabbed, be->nb_queued);
 }
@@ -331,7 +332,7 @@ void chk_apply_result(struct check *c)
 	if ((srv->be->c.options & PR_O_LOG_HEALTH) && (c->health != prev_health || c->status != c->prev_status)) {
 		char why[512];
 		describe(c, why, sizeof(why), 1);
-		log_event(DIAG_WARNING, "Health check for %sserver %s/%s %s, %s, status: %d/%d %s.",
+		log_event(srv->be, LOGL_NOTICE, DIAG_WARNING, "Health check for %sserver %s/%s %s, %s, status: %d/%d %s.",
 		          (srv->c.flags & SRV_F_BACKUP) ? "backup " : "", srv->be->id, srv->id,
 		          res == 2 ? "conditionally succeeded" : res ? "succeeded" : "failed", why,
 		          up_after ? c->health - ck->rise + 1 : c->health, up_after ? ck->fall : ck->rise,

@@ -35,7 +35,7 @@
 /* Flags that belong to one transaction and are cleared at its end. */
 #define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | SF_LB_KEY | \
                      SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED | SF_DIRECT | SF_IGNORE_PERSIST | \
-                     SF_FORCE_PERSIST)
+                     SF_FORCE_PERSIST | SF_STATS)
 
 /*------------------------------------------------------------------------
  * Transactions
@@ -87,6 +87,8 @@ static struct http_txn *txn_new(struct stream *s)
 void http_txn_free(struct stream *s)
 {
 	if (s->txn) {
+		capture_free(s->txn);
+		unique_id_free(s->txn);
 		pool_free(&s->th->pool_txn, s->txn);
 		s->txn = NULL;
 	}
@@ -426,6 +428,7 @@ static void analyse_request(struct stream *s)
 		return;
 	}
 
+	capture_request(s);
 	if (req_rules(s, fe))
 		return;
 
@@ -440,6 +443,7 @@ static void analyse_request(struct stream *s)
 		return;
 	be->be_counters[th->tid].cum_req++;
 	persist_request(s);
+	unique_id_request(s);
 	if (be->c.lb->prepare)
 		be->c.lb->prepare(be, s);   /* hash keys, while the head can be read */
 
@@ -678,6 +682,7 @@ static void analyse_response(struct stream *s)
 	}
 
 	stick_store(s);   /* the server is known for sure now */
+	capture_response(s);
 
 	/* http-response rules: the backend's first, then the frontend's */
 	enum act_ret ar = http_res_rules_run(s->be, s);
@@ -719,6 +724,10 @@ static void analyse_response(struct stream *s)
 		log_txn(s);
 	} else {
 		m->state = HTTP_MSG_BODY;
+		if (s->fe->c.options & PR_O_LOGASAP) {
+			s->log_flags |= SLOG_ASAP;
+			log_txn(s);
+		}
 	}
 	s->progress++;
 }
@@ -842,7 +851,9 @@ void http_end_step(struct stream *s)
 	}
 	http_txn_free(s);
 	s->flags &= ~SF_TXN_MASK;
-	s->t_cli_act = th_now_ms(s->th);
+	s->t_cli_act = s->t_idle_from = th_now_ms(s->th);
+	s->log_flags &= (unsigned char)~SLOG_ASAP;
+	s->srv_queue_pos = s->be_queue_pos = 0;
 	if (close) {
 		stream_close_after_send(s);
 		return;

@@ -1,71 +1,316 @@
-/* Transaction log lines, HAProxy httplog layout, on stderr in debug mode.
- * The full logging subsystem (syslog targets, formats) builds on this. */
+/* Traffic and event logging: which line a stream gets (the frontend's
+ * format), when it is sent (end of transaction, end of TCP stream, early
+ * with logasap, at accept without a log option), at which level, and the
+ * "option httplog/tcplog/jsonlog", "log-format" and related keywords.
+ *
+ * With -d, every line is also printed on stderr, in the httplog or tcplog
+ * layout when the frontend has no log option, so that a debugging session
+ * always shows the traffic. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <proxyd/addr.h>
+#include <proxyd/cfg.h>
 #include <proxyd/global.h>
 #include <proxyd/log.h>
+#include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/server.h>
 #include <proxyd/stream.h>
-#include <proxyd/thread.h>
 
-static long span(uint64_t from, uint64_t to)
+/* HAProxy's layouts, field for field. */
+#define HTTP_LOG_FMT "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc " \
+                     "%sq/%bq %hr %hs %{+Q}r"
+#define TCP_LOG_FMT  "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq"
+#define CLF_LOG_FMT  "%{+Q}ci - - [%trg] %{+Q}r %ST %B \"\" \"\" %cp %ms %{+Q}ft %{+Q}b %{+Q}s %TR %Tw %Tc %Tr " \
+                     "%Ta %{+Q}tsc %ac %fc %bc %sc %rc %sq %bq %{+Q}CC %{+Q}CS %{+Q}hrl %{+Q}hsl"
+/* proxyd's JSON line: every httplog field named, the termination state in
+ * words next to its code */
+#define JSON_LOG_FMT "{\"client_ip\":%{+J}ci,\"client_port\":%cp,\"request_date\":%{+J}tr," \
+                     "\"frontend\":%{+J}ft,\"backend\":%{+J}b,\"server\":%{+J}s,\"TR\":%TR,\"Tw\":%Tw," \
+                     "\"Tc\":%Tc,\"Tr\":%Tr,\"Ta\":%Ta,\"status\":%ST,\"bytes_read\":%B," \
+                     "\"bytes_uploaded\":%U,\"captured_request_cookie\":%{+J}CC," \
+                     "\"captured_response_cookie\":%{+J}CS,\"termination_state\":%{+J}tsc," \
+                     "\"termination_reason\":%{+J}tsw,\"actconn\":%ac,\"feconn\":%fc,\"beconn\":%bc," \
+                     "\"srv_conn\":%sc,\"retries\":%rc,\"srv_queue\":%sq,\"backend_queue\":%bq," \
+                     "\"captured_request_headers\":%{+J}hrl,\"captured_response_headers\":%{+J}hsl," \
+                     "\"http_request\":%{+J}r,\"unique_id\":%{+J}ID}"
+#define JSON_TCP_FMT "{\"client_ip\":%{+J}ci,\"client_port\":%cp,\"accept_date\":%{+J}t," \
+                     "\"frontend\":%{+J}ft,\"backend\":%{+J}b,\"server\":%{+J}s,\"Tw\":%Tw,\"Tc\":%Tc," \
+                     "\"Tt\":%Tt,\"bytes_read\":%B,\"bytes_uploaded\":%U,\"termination_state\":%{+J}ts," \
+                     "\"termination_reason\":%{+J}tsw,\"actconn\":%ac,\"feconn\":%fc,\"beconn\":%bc," \
+                     "\"srv_conn\":%sc,\"retries\":%rc,\"srv_queue\":%sq,\"backend_queue\":%bq}"
+
+static struct logformat fmt_http, fmt_tcp, fmt_clf, fmt_json, fmt_json_tcp;
+
+/*------------------------------------------------------------------------
+ * Configuration
+ */
+static int parse_httplog(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
-	return from && to && to >= from ? (long)(to - from) : -1;
+	struct proxy_conf *c = &ctx->px->c;
+
+	if (ctx->inv) {
+		c->log_kind = LOGK_NONE;
+		return 0;
+	}
+	if (nargs && strcmp(args[0], "clf")) {
+		cfg_alert(ctx, "'option httplog': unknown argument '%s' (only 'clf' is allowed)", args[0]);
+		return -1;
+	}
+	c->log_kind = nargs ? LOGK_CLF : LOGK_HTTP;
+	c->log_fmt = NULL;
+	return 0;
 }
 
-void log_event(enum diag_level lvl, const char *fmt, ...)
+static int parse_tcplog(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
-	va_list ap;
+	ctx->px->c.log_kind = ctx->inv ? LOGK_NONE : LOGK_TCP;
+	ctx->px->c.log_fmt = NULL;
+	return 0;
+}
 
-	va_start(ap, fmt);
-	diag_vmsg(lvl, fmt, ap);
-	va_end(ap);
+static int parse_jsonlog(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
+{
+	ctx->px->c.log_kind = ctx->inv ? LOGK_NONE : LOGK_JSON;
+	ctx->px->c.log_fmt = NULL;
+	return 0;
+}
+
+static int compile_fmt(struct cfg_ctx *ctx, const char *what, const char *text, const struct logformat **out)
+{
+	struct logformat *lf = cfg_alloc(sizeof(*lf));
+	char err[512];
+
+	if (logformat_parse(text, lf, err, sizeof(err)) < 0) {
+		cfg_alert(ctx, "'%s': %s", what, err);
+		return -1;
+	}
+	*out = lf;
+	return 0;
+}
+
+static int parse_log_format(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
+{
+	struct proxy_conf *c = &ctx->px->c;
+
+	if (nargs > 1) {
+		cfg_alert(ctx, "'%s' expects one argument: put the format in double quotes (it has %d words here)",
+		          kw->name, nargs);
+		return -1;
+	}
+	if (!strcmp(kw->name, "log-format-sd"))
+		return compile_fmt(ctx, kw->name, args[0], &c->log_sd);
+	if (compile_fmt(ctx, kw->name, args[0], &c->log_fmt) < 0)
+		return -1;
+	c->log_kind = LOGK_CUSTOM;
+	return 0;
+}
+
+static const struct cfg_kw log_kws[] = {
+	{ "option httplog", CFG_SEC_PX, 0, 1, parse_httplog, SLOT_NONE, TGT_PROXY, 0, 0, 0, KW_F_NO, "[clf]" },
+	{ "option tcplog", CFG_SEC_PX, 0, 0, parse_tcplog, SLOT_NONE, TGT_PROXY, 0, 0, 0, KW_F_NO, "" },
+	{ "option jsonlog", CFG_SEC_PX, 0, 0, parse_jsonlog, SLOT_NONE, TGT_PROXY, 0, 0, 0, KW_F_NO, "" },
+	{ "log-format", CFG_SEC_PX, 1, -1, parse_log_format, SLOT_NONE, TGT_PROXY, 0, 0, 0, 0, "<format>" },
+	{ "log-format-sd", CFG_SEC_PX, 1, -1, parse_log_format, SLOT_NONE, TGT_PROXY, 0, 0, 0, 0, "<format>" },
+	{ NULL }
+};
+
+CFG_REGISTER(log_kws);
+
+static const struct cfg_opt log_opts[] = {
+	{ "dontlognull", CFG_SEC_FE, PR_O_DONTLOGNULL, 0 },
+	{ "dontlog-normal", CFG_SEC_FE, PR_O_DONTLOG_NORMAL, 0 },
+	{ "log-separate-errors", CFG_SEC_FE, PR_O_LOG_SEP_ERRS, 0 },
+	{ "logasap", CFG_SEC_FE, PR_O_LOGASAP, 0 },
+	{ NULL }
+};
+
+CFG_OPT_REGISTER(log_opts);
+
+static int log_post_parse(void)
+{
+	static const struct { struct logformat *lf; const char *text; } presets[] = {
+		{ &fmt_http, HTTP_LOG_FMT }, { &fmt_tcp, TCP_LOG_FMT }, { &fmt_clf, CLF_LOG_FMT },
+		{ &fmt_json, JSON_LOG_FMT }, { &fmt_json_tcp, JSON_TCP_FMT },
+	};
+	char err[512];
+	struct proxy *px;
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (logformat_parse(presets[i].text, presets[i].lf, err, sizeof(err)) < 0) {
+			ha_alert("internal log format: %s", err);
+			return ERR_ALERT | ERR_FATAL;
+		}
+	}
+	list_for_each(px, &proxies, list) {
+		struct proxy_conf *c = &px->c;
+		if (!(px->cap & PR_CAP_FE))
+			continue;
+		if (c->mode != PR_MODE_HTTP && (c->log_kind == LOGK_HTTP || c->log_kind == LOGK_CLF)) {
+			ha_warning("config : 'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back "
+			           "to 'option tcplog'.", (px->cap & PR_CAP_BE) ? "proxy" : "frontend", px->id);
+			c->log_kind = LOGK_TCP;
+			ret |= ERR_WARN;
+		}
+	}
+	if (log_targets_open() < 0)
+		ret |= ERR_ALERT | ERR_FATAL;
+	return ret;
+}
+
+static void log_deinit(void)
+{
+	log_targets_close();
+	/* the targets lived in the configuration's memory */
+	memset(&log_global, 0, sizeof(log_global));
+}
+
+static const struct cfg_postparser log_postparser = { "logging", log_post_parse, log_deinit };
+CFG_POSTPARSER_REGISTER(log_postparser);
+
+/*------------------------------------------------------------------------
+ * Lines
+ */
+static const struct logformat *format_of(const struct stream *s, int for_stderr)
+{
+	const struct proxy_conf *c = &s->fe->c;
+	int http = (s->flags & SF_HTTP) && s->txn;
+
+	switch (c->log_kind) {
+	case LOGK_HTTP: return http ? &fmt_http : &fmt_tcp;
+	case LOGK_CLF: return http ? &fmt_clf : &fmt_tcp;
+	case LOGK_TCP: return &fmt_tcp;
+	case LOGK_JSON: return http ? &fmt_json : &fmt_json_tcp;
+	case LOGK_CUSTOM: return c->log_fmt;
+	default: return for_stderr ? (http ? &fmt_http : &fmt_tcp) : NULL;
+	}
+}
+
+size_t log_build_line(struct stream *s, char *dst, size_t size)
+{
+	const struct logformat *lf = format_of(s, 1);
+
+	return lf ? logformat_build(lf, s, dst, size, LF_LOG_LINE) : 0;
+}
+
+static int is_error(const struct stream *s)
+{
+	return s->term[0] != '-' || (s->txn && s->txn->status >= 500);
+}
+
+/* Sends the line of <s> to its frontend's targets, and to stderr with -d. */
+static void emit(struct stream *s)
+{
+	const struct proxy *fe = s->fe;
+	int targets = log_has_targets(fe) && fe->c.log_kind != LOGK_NONE;
+	int debug = (global.mode & MODE_DEBUG) && !(targets && log_writes_stderr(fe));
+	char line[8192], sd[1024];
+
+	if (!targets && !debug)
+		return;
+	if ((fe->c.options & PR_O_DONTLOG_NORMAL) && !is_error(s))
+		return;
+	if (targets) {
+		size_t n = logformat_build(format_of(s, 0), s, line, sizeof(line), LF_LOG_LINE);
+		size_t sdl = fe->c.log_sd ? logformat_build(fe->c.log_sd, s, sd, sizeof(sd), LF_LOG_LINE) : 0;
+		int level = (fe->c.options & PR_O_LOG_SEP_ERRS) && is_error(s) ? LOGL_ERR : LOGL_INFO;
+		log_send(fe, level, line, n, sd, sdl);
+	}
+	if (debug) {
+		size_t n = log_build_line(s, line, sizeof(line) - 1);
+		line[n++] = '\n';
+		ssize_t w = write(STDERR_FILENO, line, n);
+		(void)w;
+	}
 }
 
 void log_txn(struct stream *s)
 {
 	struct http_txn *txn = s->txn;
-	char line[1024], host[64], date[64];
 
 	if (!txn || txn->logged)
 		return;
 	txn->logged = 1;
-	if (!(global.mode & MODE_DEBUG))
+	emit(s);
+}
+
+void log_tcp_end(struct stream *s)
+{
+	if (s->log_flags & SLOG_DONE)
 		return;
+	s->log_flags |= SLOG_DONE;
+	/* dontlognull: a connection that sent nothing (a probe, a port scan) */
+	if ((s->fe->c.options & PR_O_DONTLOGNULL) && !s->bytes_in)
+		return;
+	emit(s);
+}
 
-	uint64_t now = th_now_ms(s->th);
-	time_t sec = (time_t)(txn->t_start / 1000);
-	struct tm tm;
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	localtime_r(&sec, &tm);
-	snprintf(date, sizeof(date), "%02d/%s/%04d:%02d:%02d:%02d.%03d", tm.tm_mday, months[tm.tm_mon],
-	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(txn->t_start % 1000));
+void log_accept(struct stream *s)
+{
+	const struct proxy *fe = s->fe;
+	char line[512], ci[64], fi[64];
 
-	uint64_t t_q = txn->t_queue ? txn->t_queue : txn->t_hdrs;
-	long tr = span(txn->t_start, txn->t_hdrs);
-	long tw = txn->t_connect ? span(txn->t_hdrs, t_q) : -1;
-	long tc = span(t_q, txn->t_connect);
-	long trs = span(txn->t_connect, txn->t_rsp_hdrs);
-	long ta = span(txn->t_start, now);
+	if (fe->c.log_kind != LOGK_NONE || !log_has_targets(fe) || (s->log_flags & SLOG_ACCEPTED))
+		return;
+	s->log_flags |= SLOG_ACCEPTED;
+	const union sockaddr_any *d = stream_dst(s);
+	int n = snprintf(line, sizeof(line), "Connect from %s:%d to %s:%d (%s/%s)",
+	                 addr_host_str(&s->src.sa, ci, sizeof(ci)), addr_port(&s->src.sa),
+	                 d ? addr_host_str(&d->sa, fi, sizeof(fi)) : "-", d ? addr_port(&d->sa) : 0, fe->id,
+	                 (s->flags & SF_HTTP) ? "HTTP" : "TCP");
+	if (n > 0)
+		log_send(fe, LOGL_INFO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, NULL, 0);
+}
 
-	int n = snprintf(line, sizeof(line),
-	                 "%s:%d [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu - - %c%c%c%c %d/%d/%d/%d/%d 0/0 \"%.*s\"%s%s\n",
-	                 addr_host_str(&s->src.sa, host, sizeof(host)), addr_port(&s->src.sa), date, s->fe->id,
-	                 s->be ? s->be->id : s->fe->id, s->srv ? s->srv->id : "<NOSRV>", tr, tw, tc, trs, ta,
-	                 txn->status, (unsigned long long)txn->bytes_out, s->term[0], s->term[1],
-	                 txn->ck_req ? txn->ck_req : '-', txn->ck_res ? txn->ck_res : '-',
-	                 global.actconn, s->fe->feconn, s->be ? s->be->beconn : 0,
-	                 s->srv ? s->srv->served : 0, s->be ? s->be->c.retries - s->conn_retries : 0,
-	                 (int)txn->rline_len, txn->rline, s->why ? " # " : "", s->why ? s->why : "");
-	if (n > 0) {
-		ssize_t w = write(STDERR_FILENO, line, (size_t)MIN(n, (int)sizeof(line) - 1));
-		(void)w;
+void log_event(const struct proxy *px, int level, enum diag_level diag, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	diag_msg(diag, "%s", msg);
+	log_send(px, level, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, NULL, 0);
+}
+
+const char *log_term_words(char cause, char phase)
+{
+	static char buf[128];
+	const char *c, *p;
+
+	switch (cause) {
+	case 'C': c = "client aborted"; break;
+	case 'S': c = "server aborted or refused"; break;
+	case 'P': c = "stopped by the proxy"; break;
+	case 'L': c = "answered locally"; break;
+	case 'R': c = "out of resources"; break;
+	case 'I': c = "internal error"; break;
+	case 'D': c = "killed: server down"; break;
+	case 'U': c = "killed: back to the active servers"; break;
+	case 'K': c = "killed by an administrator"; break;
+	case 'c': c = "client timeout"; break;
+	case 's': c = "server timeout"; break;
+	default: c = "normal"; break;
 	}
+	switch (phase) {
+	case 'R': p = "waiting for the request"; break;
+	case 'Q': p = "queued"; break;
+	case 'C': p = "connecting to the server"; break;
+	case 'H': p = "waiting for the response head"; break;
+	case 'D': p = "during the data transfer"; break;
+	case 'L': p = "sending the last data"; break;
+	case 'T': p = "tarpitted"; break;
+	default: p = NULL; break;
+	}
+	if (!p)
+		return c;
+	snprintf(buf, sizeof(buf), "%s, %s", c, p);
+	return buf;
 }

@@ -30,9 +30,10 @@ static int parse_opts(const char **pp, unsigned *opts, char *err, size_t errlen)
 			return -1;
 		}
 		p++;
-		unsigned bit = *p == 'Q' ? LF_OPT_QUOTE : *p == 'X' ? LF_OPT_HEX : *p == 'E' ? LF_OPT_ESC : 0;
+		unsigned bit = *p == 'Q' ? LF_OPT_QUOTE : *p == 'X' ? LF_OPT_HEX : *p == 'E' ? LF_OPT_ESC :
+		               *p == 'J' ? LF_OPT_JSON : 0;
 		if (!bit) {
-			snprintf(err, errlen, "unknown log-format option '%c' (proxyd knows Q, X and E)", *p);
+			snprintf(err, errlen, "unknown log-format option '%c' (proxyd knows Q, X, E and J)", *p);
 			return -1;
 		}
 		*opts = on ? (*opts | bit) : (*opts & ~bit);
@@ -202,16 +203,39 @@ static size_t put_http(char *dst, size_t pos, size_t size, const char *s, size_t
 	return pos;
 }
 
+/* Log lines: as HAProxy, a run of blanks between items is one separator,
+ * and an item that writes nothing does not double it. */
+static size_t put_log_text(char *dst, size_t pos, size_t size, const char *t, size_t len, int *last_sep)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == ' ') {
+			if (*last_sep)
+				continue;
+			*last_sep = 1;
+		} else {
+			*last_sep = 0;
+		}
+		pos = put(dst, pos, size, &t[i], 1);
+	}
+	return pos;
+}
+
 size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size, unsigned flags)
 {
 	const char *dash = (flags & LF_EMPTY_MISSING) ? "" : "-";
 	size_t dl = strlen(dash);
 	size_t pos = 0;
+	int last_sep = 0;
 
 	for (int i = 0; i < lf->nb; i++) {
 		const struct lf_node *n = &lf->nodes[i];
+		size_t before = pos;
 		switch (n->type) {
 		case LF_TEXT:
+			if (flags & LF_LOG_LINE) {
+				pos = put_log_text(dst, pos, size, n->text, n->len, &last_sep);
+				continue;
+			}
 			pos = put(dst, pos, size, n->text, n->len);
 			break;
 		case LF_EXPR: {
@@ -236,7 +260,10 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 				pos = put(dst, pos, size, dash, dl);
 				break;
 			}
-			pos = put_escaped(dst, pos, size, smp.data.str.ptr, smp.data.str.len, n->opts);
+			if (n->opts & LF_OPT_JSON)
+				pos += (size_t)lf_put_str(dst + pos, size - pos, smp.data.str.ptr, smp.data.str.len, n->opts);
+			else
+				pos = put_escaped(dst, pos, size, smp.data.str.ptr, smp.data.str.len, n->opts);
 			break;
 		}
 		case LF_VAR: {
@@ -250,6 +277,8 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 			break;
 		}
 		}
+		if (pos > before)
+			last_sep = 0;
 	}
 	return pos;
 }

@@ -130,6 +130,7 @@ static void cli_recv(struct stream *s)
 		b->end += (uint32_t)n;
 		s->t_cli_act = th_now_ms(s->th);
 		s->fe->fe_counters[s->th->tid].bytes_in += (uint64_t)n;
+		s->bytes_in += (uint64_t)n;
 		if (s->txn)
 			s->txn->bytes_in += (uint64_t)n;
 		if (s->flags & SF_TUNNEL)
@@ -189,6 +190,7 @@ static void cli_send(struct stream *s)
 		b->start += (uint32_t)n;
 		s->t_cli_act = th_now_ms(s->th);
 		s->fe->fe_counters[s->th->tid].bytes_out += (uint64_t)n;
+		s->bytes_out += (uint64_t)n;
 		if (s->be && s->be != s->fe)
 			s->be->be_counters[s->th->tid].bytes_out += (uint64_t)n;
 		if (s->txn)
@@ -658,7 +660,7 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 	memcpy(&s->src, from, fromlen);
 	s->term[0] = s->term[1] = '-';
 	s->uniq_id = next_id++;
-	s->t_accept = s->t_cli_act = th_now_ms(th);
+	s->t_accept = s->t_cli_act = s->t_idle_from = th_now_ms(th);
 	list_init(&s->queue_el);
 	list_append(&th->streams, &s->list);
 	th->nb_streams++;
@@ -687,6 +689,7 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 			s->flags |= SF_TUNNEL | SF_SRV_WANTED;
 		}
 	}
+	log_accept(s);
 	stream_process(s);
 	return s;
 }
@@ -711,6 +714,8 @@ void stream_free(struct stream *s)
 	}
 	if (s->txn)
 		log_txn(s);   /* a transaction cut short is logged too */
+	else if (!(s->flags & SF_HTTP))
+		log_tcp_end(s);
 	vars_sess_free(s);
 	http_txn_free(s);
 	if (ev_is_active(&s->timer))

@@ -17,6 +17,7 @@ enum {
 	LF_OPT_QUOTE = 1 << 0,     /* +Q: double-quote strings */
 	LF_OPT_HEX   = 1 << 1,     /* +X: integers in hexadecimal */
 	LF_OPT_ESC   = 1 << 2,     /* +E: escape quotes and backslashes */
+	LF_OPT_JSON  = 1 << 3,     /* internal: a JSON string (quoted, escaped) */
 };
 
 /* A %variable: writes its value into dst (at most size bytes), returns
@@ -52,6 +53,7 @@ struct logformat {
 int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t errlen);
 enum {
 	LF_EMPTY_MISSING = 1 << 0,   /* a missing sample renders as nothing (values), not "-" (logs) */
+	LF_LOG_LINE      = 1 << 1,   /* a log line: runs of blanks are one separator */
 };
 
 /* Renders <lf> for <s> into dst; returns the length (truncated to size).
@@ -63,6 +65,9 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
  * characters (0x00-0x08, 0x0a-0x1f, 0x7f) are written as %XX so that a
  * value taken from the request cannot inject CR/LF into a message. */
 void logformat_set_http(struct logformat *lf);
+/* Writes <len> bytes of <s> with the %{...} options <opts> (quotes,
+ * escapes, JSON); returns the length written (at most <size>). */
+int lf_put_str(char *dst, size_t size, const char *s, size_t len, unsigned opts);
 /* 0 when every sample fetch of <lf> can be used where the data <where>
  * (SMP_VAL_REQ or SMP_VAL_RES) is available; -1 with the reason in <err>
  * otherwise (request headers are gone when the response is analysed). */

@@ -40,6 +40,10 @@ enum {
 	PR_O_ALLBACKUPS  = 1 << 7,    /* option allbackups */
 	PR_O_PERSIST     = 1 << 8,    /* option persist */
 	PR_O_LOG_HEALTH  = 1 << 9,    /* option log-health-checks */
+	PR_O_DONTLOGNULL = 1 << 10,   /* option dontlognull */
+	PR_O_DONTLOG_NORMAL = 1 << 11,/* option dontlog-normal */
+	PR_O_LOG_SEP_ERRS = 1 << 12,  /* option log-separate-errors */
+	PR_O_LOGASAP     = 1 << 13,   /* option logasap */
 };
 
 enum px_timeout {
@@ -57,6 +61,8 @@ enum http_reuse {
 
 /* What a proxy inherits from its defaults section: copied as a whole. */
 struct cookie_conf;
+struct log_list;
+struct logformat;
 struct stktable;
 
 struct proxy_conf {
@@ -76,6 +82,13 @@ struct proxy_conf {
 	const struct chk_prog *chk;     /* health check program (NULL: TCP connect) */
 	struct srv_conf defsrv;         /* default-server */
 	const struct cookie_conf *cookie; /* cookie persistence, or NULL */
+	const struct log_list *logs;    /* "log" lines (shared with the sections inheriting them) */
+	const char *log_tag;            /* log-tag, or NULL for the global one */
+	int log_kind;                   /* enum log_kind */
+	const struct logformat *log_fmt;   /* log-format (LOGK_CUSTOM) */
+	const struct logformat *log_sd;    /* log-format-sd, or NULL */
+	const struct logformat *uid_fmt;   /* unique-id-format, or NULL */
+	const char *uid_hdr;            /* unique-id-header, or NULL */
 };
 
 struct proxy {
@@ -99,6 +112,7 @@ struct proxy {
 	struct stktable *table;         /* its "stick-table", or NULL */
 	struct list sticking_rules;     /* stick on / match / store-request */
 	struct list storersp_rules;     /* stick store-response */
+	void *captures;                 /* "capture" lines (capture.c), or NULL */
 	int feconn;                     /* current client connections */
 	int fe_max;                     /* peak */
 	int listeners_paused;

@@ -63,6 +63,14 @@ enum {
 	SF_DIRECT        = 1 << 27,  /* persistence chose s->srv: no balancing */
 	SF_IGNORE_PERSIST = 1 << 28, /* ignore-persist matched */
 	SF_FORCE_PERSIST = 1 << 29,  /* force-persist matched */
+	SF_STATS         = 1 << 30,  /* answered by the stats page: "<STATS>" in logs */
+};
+
+/* stream->log_flags */
+enum {
+	SLOG_ASAP     = 1 << 0,   /* logged early (option logasap): running times get '+' */
+	SLOG_ACCEPTED = 1 << 1,   /* the "Connect from" line was sent */
+	SLOG_DONE     = 1 << 2,   /* a TCP stream's line was sent */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -85,6 +93,8 @@ struct http_txn {
 	unsigned long ck_last_seen;
 	uint32_t arena_used;          /* bytes of the arena used by rules */
 	struct var_value *vars;       /* txn/req/res variables */
+	char *cap;                    /* captured headers and cookies (capture.c), or NULL */
+	char *unique_id;              /* unique-id-format, or NULL */
 	char rline[256];              /* request line, kept for the log */
 	struct http_hdr hdrs[];       /* req then rsp header tables */
 };
@@ -123,6 +133,13 @@ struct stream {
 	struct stk_pending *stk;      /* stick table keys waiting for the server */
 	union sockaddr_any src, dst;
 	uint32_t uniq_id;
+	uint64_t t_idle_from;         /* accept, or end of the previous transaction: the log's Ti */
+	uint32_t t_handshake;         /* ms spent in the TLS handshake: the log's Th */
+	int srv_queue_pos, be_queue_pos; /* requests ahead when queued: the log's %sq/%bq */
+	uint64_t bytes_in, bytes_out; /* client side, whole stream (TCP logs) */
+	uint64_t t_queue_end;         /* left the queue (TCP logs; HTTP: in the txn) */
+	uint64_t t_connect;           /* server connection established (idem) */
+	unsigned char log_flags;      /* SLOG_* */
 	unsigned nb_req;              /* requests on this client connection */
 	unsigned progress;            /* bumped by every step that changes something */
 	uint64_t exp_cli;             /* client-side deadline, ms (0: none) */

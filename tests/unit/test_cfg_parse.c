@@ -381,7 +381,7 @@ static void test_argument_counts(void **state)
 		{ "frontend fe\n  option\n", ALERT, L(2, "'option' expects <option name> (none given)") },
 		{ "frontend fe\n  option tcplog x\n", ALERT, L(2, "'option tcplog' takes no argument (got 'x')") },
 		{ "frontend fe\n  option httplog clf x\n", ALERT,
-		  L(2, "'option httplog' takes at most 1 argument: logging is not implemented yet (unexpected 'x')") },
+		  L(2, "'option httplog' takes at most 1 argument: [clf] (unexpected 'x')") },
 		{ "frontend fe\n  option httpclose now\n", ALERT,
 		  L(2, "'option httpclose' takes no argument (got 'now')") },
 		{ "frontend fe\n  option forwardfor except 1.0.0.0/8 header X if-none if-none\n", ALERT,
@@ -400,10 +400,8 @@ static void test_argument_counts(void **state)
 		  L(2, "'http-request' expects <action> [options...] [if|unless <condition>] (none given)") },
 		{ "backend be\n  balance\n", ALERT, L(2, "'balance' expects <algorithm> [<arguments>] (none given)") },
 		{ "backend be\n  balance roundrobin x\n", ALERT, L(2, "'balance roundrobin' takes no argument (got 'x')") },
-		/* rows that are accepted and ignored say so */
-		{ "global\n  log\n", WARN,
-		  L(2, "'log' is accepted but ignored by proxyd: logging is not implemented yet, nothing is sent "
-		       "(run with -d to see requests on stderr)") },
+		{ "global\n  log\n", ALERT,
+		  L(2, "'log' expects 'global' or a target and a facility (e.g. 'log 127.0.0.1:514 local0')") },
 		{ "backend be\n  http-reuse\n", ALERT,
 		  L(2, "'http-reuse' expects 'never', 'safe', 'aggressive' or 'always' (none given)") },
 		{ "global\n  global x\n", ALERT, L(2, "'global' takes no argument") },
@@ -522,19 +520,41 @@ static void test_prefixes(void **state)
 	RUN(cases);
 }
 
-static void test_ignored_keywords(void **state)
+static void test_log_keywords(void **state)
 {
 	static const struct mcase cases[] = {
-		{ "global\n  log stdout format raw local0\n", WARN,
-		  L(2, "'log' is accepted but ignored by proxyd: logging is not implemented yet, nothing is sent "
-		       "(run with -d to see requests on stderr)") },
-		{ "defaults\n  log global\n  option httplog\n  option dontlognull\n", WARN,
-		  L(2, "'log' is accepted but ignored by proxyd: logging is not implemented yet, nothing is sent "
-		       "(run with -d to see requests on stderr)")
-		  L(3, "'option httplog' is accepted but ignored by proxyd: logging is not implemented yet")
-		  L(4, "'option dontlognull' is accepted but ignored by proxyd: logging is not implemented yet") },
-		{ "frontend fe\n  option tcplog\n", WARN,
-		  L(2, "'option tcplog' is accepted but ignored by proxyd: logging is not implemented yet") },
+		{ "global\n  log stdout format raw local0\n  log 127.0.0.1:514 len 2048 local1 notice err\n"
+		  "  log /dev/log daemon\n  log udp@[::1]:514 format rfc5424 local7\n  log-tag app\n"
+		  "  log-send-hostname web1\n", 0, "" },
+		{ "defaults\n  log global\n  option httplog\n  option dontlognull\n  no log\n", 0, "" },
+		{ "global\n  log 127.0.0.1 local9\n", ALERT,
+		  L(2, "'log 127.0.0.1': unknown facility 'local9' (expected kern, user, mail, daemon, auth, syslog, "
+		       "lpr, news, uucp, cron, auth2, ftp, ntp, audit, alert, cron2 or local0 to local7)") },
+		{ "global\n  log 127.0.0.1 local0 loud\n", ALERT,
+		  L(2, "'log 127.0.0.1': unknown level 'loud' (expected emerg, alert, crit, err, warning, notice, "
+		       "info or debug)") },
+		{ "global\n  log stdout format json local0\n", ALERT,
+		  L(2, "'log stdout format json': unknown format (expected rfc3164, rfc5424, short, priority, timed, "
+		       "iso or raw)") },
+		{ "global\n  log stdout\n", ALERT,
+		  L(2, "'log stdout': missing the facility (e.g. 'log stdout local0')") },
+		{ "global\n  log global\n", ALERT,
+		  L(2, "'log global' is for proxies: the global section declares the targets themselves") },
+		{ "global\n  log ring@buf local0\n", ALERT,
+		  L(2, "'log ring@buf': rings and other fd@ targets are valid in HAProxy but not supported yet by "
+		       "proxyd (use stdout, stderr, a unix socket or a UDP address)") },
+		{ "frontend fe\n  log-format %[nope]\n", ALERT,
+		  L(2, "'log-format': failed to parse sample expression in '%[nope]': unknown fetch method 'nope'") },
+		{ "frontend fe\n  log-format a b\n", ALERT,
+		  L(2, "'log-format' expects one argument: put the format in double quotes (it has 2 words here)") },
+		{ "frontend fe\n  capture request header Host\n", ALERT,
+		  L(2, "'capture' expects request header <name> len <n> | response header <name> len <n> | cookie "
+		       "<name> len <n>") },
+		{ "frontend fe\n  capture request header Host size 10\n", ALERT,
+		  L(2, "'capture' expects 'request header <name> len <length>', 'response header <name> len "
+		       "<length>' or 'cookie <name> len <length>'") },
+		{ "defaults\n  capture cookie SRV len 10\n", ALERT,
+		  L(2, "'capture' is not allowed in a defaults section (declare it in the frontend)") },
 	};
 
 	RUN(cases);
@@ -1556,7 +1576,7 @@ int main(void)
 		T(test_time_trailing_garbage),
 		T(test_global_values),
 		T(test_prefixes),
-		T(test_ignored_keywords),
+		T(test_log_keywords),
 		T(test_options),
 		T(test_option_values),
 		T(test_mode_reuse_timeout_balance),
