@@ -156,7 +156,9 @@ static void serve_queues(struct server *srv)
 {
 	struct proxy *be = srv->be;
 
-	while (!srv_full(srv) && srv_usable(srv)) {
+	/* a draining or NOLB server still serves the streams that wait for it
+	 * in particular (persistence), only not the backend's queue */
+	while (!srv_full(srv) && !(srv->admin & SRV_ADMF_MAINT) && srv->state != SRV_ST_STOPPED) {
 		struct stream *a = list_empty(&srv->queue) ? NULL : list_first(&srv->queue, struct stream, queue_el);
 		struct stream *b = list_empty(&be->queue) || !lb_eligible(be, srv) ? NULL :
 		                   list_first(&be->queue, struct stream, queue_el);

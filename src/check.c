@@ -157,7 +157,7 @@ static int shutdown_sessions(struct proxy *be, struct server *only, int backups)
 }
 
 /* A server went down: its own queue moves to the backend's. */
-static int requeue(struct server *srv)
+int srv_requeue(struct server *srv)
 {
 	int n = 0;
 
@@ -196,7 +196,7 @@ static void backend_emptied(struct proxy *be, uint64_t now)
 	be->last_change_ms = now;
 }
 
-static void set_down(struct server *srv)
+void srv_set_down(struct server *srv)
 {
 	struct proxy *be = srv->be;
 	int log_health = be->c.options & PR_O_LOG_HEALTH;
@@ -211,7 +211,7 @@ static void set_down(struct server *srv)
 	srv->last_change_ms = now;
 	srv->down_since_ms = now;
 	lb_server_changed(srv);
-	int requeued = requeue(srv);
+	int requeued = srv_requeue(srv);
 	if (requeued)
 		backend_serve_queues(be);   /* other servers may have room right now */
 	int active = srv->served;
@@ -231,7 +231,7 @@ static void set_down(struct server *srv)
 }
 
 /* disable-on-404: the server stays up but takes no new traffic (NOLB). */
-static void set_stopping(struct server *srv)
+void srv_set_stopping(struct server *srv)
 {
 	struct proxy *be = srv->be;
 	int had_servers = be->srv_act || be->srv_bck;
@@ -243,7 +243,7 @@ static void set_stopping(struct server *srv)
 	srv->last_change_ms = now;
 	lb_server_changed(srv);
 	/* its own queue can no longer be served by it */
-	int requeued = requeue(srv);
+	int requeued = srv_requeue(srv);
 	if (requeued)
 		backend_serve_queues(be);
 	count_servers(be, &act, &bck);
@@ -259,7 +259,7 @@ static void set_stopping(struct server *srv)
 		backend_emptied(be, now);
 }
 
-static void set_up(struct server *srv, int nolb)
+void srv_set_up(struct server *srv, int nolb)
 {
 	struct proxy *be = srv->be;
 	int was_empty = !be->srv_act && !be->srv_bck;
@@ -341,15 +341,15 @@ void chk_apply_result(struct check *c)
 	c->prev_status = c->status;
 
 	if (go_down) {
-		set_down(srv);
+		srv_set_down(srv);
 	} else if (go_up) {
-		set_up(srv, res == 2);
+		srv_set_up(srv, res == 2);
 	} else if (up && res && c->health == top && (res == 2) != (srv->state == SRV_ST_STOPPING)) {
 		/* disable-on-404: in and out of NOLB without going down */
 		if (res == 2)
-			set_stopping(srv);
+			srv_set_stopping(srv);
 		else
-			set_up(srv, 0);
+			srv_set_up(srv, 0);
 	}
 }
 
@@ -646,7 +646,7 @@ static void check_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct check *c = w->data;
 
 	if (!c->running) {
-		if (c->srv->admin & SRV_ADMF_MAINT) {
+		if ((c->srv->admin & SRV_ADMF_MAINT) || c->paused) {
 			arm_timer(c, now_ms() + (uint64_t)c->srv->c.ck.inter);   /* paused */
 			return;
 		}

@@ -17,6 +17,7 @@
 #include <proxyd/backend.h>
 #include <proxyd/global.h>
 #include <proxyd/cookie.h>
+#include <proxyd/errsnap.h>
 #include <proxyd/persist.h>
 #include <proxyd/stick_table.h>
 #include <proxyd/http.h>
@@ -471,6 +472,7 @@ static void analyse_request(struct stream *s)
 
 static void req_parse_error(struct stream *s, struct http_msg *m)
 {
+	error_snapshot_take(s, 0, m->area, m->sol, s->req.end, m->next);
 	stream_set_term(s, TERM_PROXY, PHASE_REQ);
 	s->fe->fe_counters[s->th->tid].failed_req++;
 	http_error(s, err_of_status(m->err_status), m->err_reason);
@@ -761,6 +763,7 @@ void http_res_step(struct stream *s)
 				stream_set_term(s, TERM_SRV_ABORT, PHASE_DATA);
 				s->flags |= SF_KILL;
 			} else {
+				error_snapshot_take(s, 1, s->res.area, m->sol, s->res.end, m->next);
 				srv_response_failed(s, TERM_PROXY, PHASE_HDRS, m->err_reason);
 			}
 			return;

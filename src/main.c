@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <proxyd/cli.h>
 #include <proxyd/acl.h>
 #include <proxyd/cfg.h>
 #include <proxyd/check.h>
@@ -198,13 +199,21 @@ int main(int argc, char **argv)
 		cfg_deinit();
 		return 1;
 	}
+	if (cli_bind_all() < 0) {
+		listeners_close_all();
+		cfg_deinit();
+		return 1;
+	}
 	if (threads_init() < 0) {
 		ha_alert("cannot initialise the event loop");
 		return 1;
 	}
 	checks_start(threads[0].loop);
+	cli_start(threads[0].loop);
+	global.start_ms = th_now_ms(&threads[0]);
 	ha_diag("proxyd %s started, maxconn %d", proxyd_version, global.maxconn);
 	threads_run();
+	cli_stop();
 	checks_stop();
 	threads_deinit();
 	cfg_deinit();

@@ -36,6 +36,36 @@ static void purge_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				srv_purge_idle(srv, th, now, 0);
 }
 
+/* The loop is about to wait (prepare) or has just woken up (check): the
+ * time in between was idle. A window of about a second is kept. */
+static void idle_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct thread_ctx *th = w->data;
+	th->idle_since = ev_time();
+}
+
+static void idle_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct thread_ctx *th = w->data;
+	double now = ev_time();
+
+	if (th->idle_since > 0)
+		th->win_idle += now - th->idle_since;
+	if (now - th->win_start >= 1.0) {
+		double span = now - th->win_start;
+		th->idle_pct = span > 0 ? (int)(100.0 * th->win_idle / span + 0.5) : 100;
+		if (th->idle_pct > 100)
+			th->idle_pct = 100;
+		th->win_start = now;
+		th->win_idle = 0;
+	}
+}
+
+int thread_idle_pct(void)
+{
+	return threads ? threads[0].idle_pct : 100;
+}
+
 int threads_init(void)
 {
 	threads = calloc(global.nbthread, sizeof(*threads));
@@ -59,6 +89,14 @@ int threads_init(void)
 		ev_timer_init(&th->idle_purge, purge_cb, 1.0, 1.0);
 		th->idle_purge.data = th;
 		ev_timer_start(th->loop, &th->idle_purge);
+		th->idle_pct = 100;
+		th->win_start = ev_time();
+		ev_prepare_init(&th->idle_prep, idle_prepare_cb);
+		th->idle_prep.data = th;
+		ev_prepare_start(th->loop, &th->idle_prep);
+		ev_check_init(&th->idle_check, idle_check_cb);
+		th->idle_check.data = th;
+		ev_check_start(th->loop, &th->idle_check);
 		if (t == 0) {
 			ev_signal_init(&th->sig_int, stop_cb, SIGINT);
 			ev_signal_init(&th->sig_term, stop_cb, SIGTERM);
@@ -101,6 +139,8 @@ void threads_deinit(void)
 					srv_purge_idle(srv, th, 0, 1);
 		listeners_close_all();
 		ev_timer_stop(th->loop, &th->idle_purge);
+		ev_prepare_stop(th->loop, &th->idle_prep);
+		ev_check_stop(th->loop, &th->idle_check);
 		ev_timer_stop(th->loop, &th->accept_retry);
 		if (t == 0) {
 			ev_signal_stop(th->loop, &th->sig_int);

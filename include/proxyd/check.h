@@ -129,11 +129,19 @@ struct check {
 	struct buf rx;
 	size_t tx_off;                /* bytes of the current send step already sent */
 	int connected;
+	int paused;                   /* "disable health": no checks, the server counts as UP */
 };
 
 /* Builds every server's check state and schedules the first runs. */
 int checks_start(struct ev_loop *loop);
 void checks_stop(void);
+/* State changes with HAProxy's messages (checks, admin socket, stats
+ * page): DOWN, NOLB ("stopping"), UP (or NOLB with <nolb>). */
+void srv_set_down(struct server *srv);
+void srv_set_stopping(struct server *srv);
+void srv_set_up(struct server *srv, int nolb);
+/* Moves the server's own queue to its backend's; how many moved. */
+int srv_requeue(struct server *srv);
 /* "UP", "UP 1/3", "DOWN 1/2", "no check", "MAINT"... as HAProxy's stats. */
 const char *srv_status_text(const struct server *srv, char *buf, size_t len);
 

@@ -33,6 +33,7 @@ struct global {
 	uint64_t cum_req;
 	int listeners_paused; /* global maxconn reached */
 	int stopping;
+	uint64_t start_ms;     /* when the process started serving */
 };
 
 extern struct global global;

@@ -64,6 +64,7 @@ struct cookie_conf;
 struct log_list;
 struct logformat;
 struct stktable;
+struct error_snapshot;
 
 struct proxy_conf {
 	enum pr_mode mode;
@@ -113,6 +114,7 @@ struct proxy {
 	struct list sticking_rules;     /* stick on / match / store-request */
 	struct list storersp_rules;     /* stick store-response */
 	void *captures;                 /* "capture" lines (capture.c), or NULL */
+	struct error_snapshot *err_req, *err_res;  /* last invalid messages ("show errors") */
 	int feconn;                     /* current client connections */
 	int fe_max;                     /* peak */
 	int listeners_paused;

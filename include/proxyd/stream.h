@@ -154,6 +154,7 @@ enum {
 	TERM_INTERNAL = 'I', TERM_CLI_TO = 'c', TERM_SRV_TO = 's', TERM_LOCAL = 'L',
 	TERM_SRV_DOWN = 'D',      /* its server went DOWN (on-marked-down shutdown-sessions) */
 	TERM_SRV_UP = 'U',        /* a backup's stream, an active server came UP (on-marked-up) */
+	TERM_KILLED = 'K',        /* killed by an administrator (shutdown session) */
 };
 enum {
 	PHASE_REQ = 'R', PHASE_QUEUE = 'Q', PHASE_CONN = 'C', PHASE_HDRS = 'H', PHASE_DATA = 'D',

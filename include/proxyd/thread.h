@@ -23,6 +23,11 @@ struct thread_ctx {
 	ev_timer accept_retry;     /* resumes listeners paused by a lack of fds or memory */
 	ev_signal sig_int, sig_term;
 	unsigned nb_streams;
+	/* busy time, for "Idle_pct": measured between the loop's wake-ups */
+	ev_prepare idle_prep;
+	ev_check idle_check;
+	double idle_since, win_start, win_idle;
+	int idle_pct;
 };
 
 extern struct thread_ctx *threads;       /* global.nbthread entries */
@@ -35,6 +40,8 @@ static inline uint64_t th_now_ms(const struct thread_ctx *th)
 }
 
 int threads_init(void);
+/* Percentage of the last seconds the first loop spent waiting (Idle_pct). */
+int thread_idle_pct(void);
 void threads_run(void);
 void threads_deinit(void);
 /* Asks every loop to stop (from a signal handler context in the loop). */

@@ -307,7 +307,7 @@ static void test_not_supported_yet(void **state)
 		{ "global\n  nbproc 2\n", ALERT,
 		  L(2, "'nbproc' is a valid HAProxy keyword but is not supported yet by proxyd; removed from "
 		       "HAProxy 2.5 too; use nbthread") },
-		{ "global\n  stats socket /run/x.sock\n", ALERT,
+		{ "global\n  stats bind-process 1\n", ALERT,
 		  L(2, "'stats' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		/* proxies */
 		{ "frontend fe\n  tcp-request content accept\n", ALERT,

@@ -1,0 +1,79 @@
+/* The admin socket ("stats socket"): HAProxy's runtime API, one command per
+ * line (several separated by ';'), an empty line after each answer, the
+ * connection closed after the line unless the client asked for the
+ * interactive "prompt" mode.
+ *
+ * Each module registers its commands with CLI_REGISTER. A command writes
+ * its answer with cli_printf(); one that can produce a long answer (a dump
+ * of every server, session or table entry) writes it in pieces: when
+ * cli_printf() finds the output buffer full it returns -1 without writing,
+ * the command keeps its place in c->pos and returns CLI_MORE, and it is
+ * called again once the client has read what was sent. */
+#ifndef PROXYD_CLI_H
+#define PROXYD_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <proxyd/diag.h>
+#include <proxyd/registry.h>
+
+struct proxy;
+struct server;
+
+enum cli_level {
+	CLI_LVL_USER = 0,
+	CLI_LVL_OPER,
+	CLI_LVL_ADMIN,
+};
+
+enum cli_ret {
+	CLI_DONE = 0,
+	CLI_MORE,        /* the output buffer is full: call again */
+};
+
+#define CLI_MAX_ARGS 64
+
+struct cli_ctx {
+	int level;
+	long pos[4];             /* where a long answer stopped, free for the command */
+	void *priv;              /* idem */
+	char **args;             /* the command's words (args[0] is the first word) */
+	int nargs;
+	const char *payload;     /* lines after "<<", or NULL */
+	size_t payload_len;
+	struct cli_conn *conn;
+};
+
+struct cli_cmd {
+	const char *words[5];    /* fixed leading words, e.g. { "show", "info" } */
+	const char *usage;       /* shown by help, e.g. "show info" */
+	const char *help;
+	enum cli_level level;    /* least level allowed */
+	enum cli_ret (*fn)(struct cli_ctx *c);
+};
+
+extern struct registry cli_cmds;
+#define CLI_REGISTER(tbl)  REGISTER_TABLE(cli_cmds, tbl)
+
+/* Appends to the answer. 0, or -1 (nothing written) when it does not fit:
+ * a dump returns CLI_MORE then. */
+int cli_printf(struct cli_ctx *c, const char *fmt, ...) PRINTF(2, 3);
+int cli_write(struct cli_ctx *c, const char *s, size_t len);
+/* The usual one-line answers. */
+enum cli_ret cli_msg(struct cli_ctx *c, const char *msg);
+enum cli_ret cli_err(struct cli_ctx *c, const char *msg);
+
+/* "<backend>/<server>" (names or #ids) -> the server, or NULL after
+ * writing HAProxy's error ("No such backend." / "No such server."). */
+struct server *cli_find_server(struct cli_ctx *c, const char *arg);
+struct proxy *cli_find_proxy(const char *name, unsigned cap);
+
+/* Opens the "stats socket" listeners (before privileges are dropped),
+ * starts them on <loop>, closes them at exit. */
+int cli_bind_all(void);
+struct ev_loop;
+void cli_start(struct ev_loop *loop);
+void cli_stop(void);
+
+#endif
