@@ -463,7 +463,11 @@ static enum lb_result random_pick(struct proxy *be, struct stream *s, const stru
 		struct server *srv = st->map[next_rand(st) % (uint64_t)st->map_size];
 		if (srv_full(srv) || (srv == avoid && st->map_size > 1))
 			continue;
-		uint64_t load = ((uint64_t)(srv->served + srv->nb_queued) + 1) * 65536 / (uint64_t)srv->eweight;
+		/* streams per unit of weight, without "+ 1": idle servers tie
+		 * whatever their weight, and a tie keeps the first draw, which
+		 * is already weighted (with "+ 1" the heavier of two idle
+		 * servers always won: weights 3:1 gave 15:1) */
+		uint64_t load = (uint64_t)(srv->served + srv->nb_queued) * 65536 / (uint64_t)srv->eweight;
 		if (!best || load < best_load) {
 			best = srv;
 			best_load = load;
