@@ -325,6 +325,14 @@ static void hdr_prepare(struct proxy *be, struct stream *s)
 		return;
 	const char *v = http_hdr_value(m, &m->hdrs[i]);
 	size_t vl = m->hdrs[i].vlen;
+	/* only the first value of a comma-separated list, as HAProxy:
+	 * "a, b" hashes as "a" */
+	const char *comma = memchr(v, ',', vl);
+	if (comma) {
+		vl = (size_t)(comma - v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+	}
 	if (c->hdr_domain_only) {
 		/* "www.example.com:8080" hashes as "example": the label before the
 		 * top-level one, so every host of a domain goes to one server */

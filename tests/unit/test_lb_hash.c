@@ -529,6 +529,13 @@ static void test_hdr_key(void **state)
 	expect_key(b, "GET / HTTP/1.1\r\nhost: h\r\nx-user: bob\r\n\r\n", "bob");
 	expect_key(b, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", NULL);
 	expect_key(b, "GET / HTTP/1.1\r\nHost: h\r\nX-User:\r\n\r\n", NULL);
+	/* a list: its first value only (HAProxy 2.6.12 sends "k0, zz" and
+	 * "k0" to the same server) */
+	expect_key(b, "GET / HTTP/1.1\r\nHost: h\r\nX-User: carol, dave\r\n\r\n", "carol");
+	expect_key(b, "GET / HTTP/1.1\r\nHost: h\r\nX-User: carol ,dave\r\n\r\n", "carol");
+	expect_key(b, "GET / HTTP/1.1\r\nHost: h\r\nX-User: , dave\r\n\r\n", NULL);
+	/* several lines: the first one */
+	expect_key(b, "GET / HTTP/1.1\r\nHost: h\r\nX-User: erin\r\nX-User: frank\r\n\r\n", "erin");
 	fx_free(b);
 
 	c.name = "Host";
