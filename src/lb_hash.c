@@ -335,10 +335,9 @@ static void hdr_prepare(struct proxy *be, struct stream *s)
 	}
 	if (c->hdr_domain_only) {
 		/* "www.example.com:8080" hashes as "example": the label before the
-		 * top-level one, so every host of a domain goes to one server */
-		const char *colon = memchr(v, ':', vl);
-		if (colon)
-			vl = (size_t)(colon - v);
+		 * top-level one, so every host of a domain goes to one server. A
+		 * value without a dot is hashed whole, port included, as HAProxy
+		 * does ("localhost:8080" and "localhost:8081" differ). */
 		const char *last = NULL, *prev = NULL;
 		for (size_t k = 0; k < vl; k++)
 			if (v[k] == '.') {

@@ -546,6 +546,9 @@ static void test_hdr_key(void **state)
 	expect_key(b, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", "example");
 	expect_key(b, "GET / HTTP/1.1\r\nHost: www.example.com:8080\r\n\r\n", "example");
 	expect_key(b, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "localhost");
+	/* no dot: the whole value, port included (as HAProxy 2.6.12) */
+	expect_key(b, "GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\n", "localhost:8080");
+	expect_key(b, "GET / HTTP/1.1\r\nHost: 10.1.2.3:80\r\n\r\n", "2");
 	fx_free(b);
 }
 
