@@ -13,7 +13,9 @@
  * one and opens one), so the heap moves on every operation. Hash
  * algorithms are measured twice: pick() alone on a key computed
  * beforehand, and prepare() (the key from the request: client address,
- * URI, query parameter, header) + pick(). "update" is a server going down
+ * URI, query parameter, header) + pick(). The "on backup" rows have
+ * every active server down and the first of the backups (the last tenth
+ * of the servers) serving. "update" is a server going down
  * then up (lb_server_changed()) followed by the pick that sees it: hash
  * tables are rebuilt lazily by that pick, so it is counted there.
  *
@@ -160,7 +162,7 @@ static void body_update(struct ctx *c, long iters)
 enum keykind { K_NONE, K_SRC, K_URI, K_PARAM, K_HDR };
 
 static struct ctx *ctx_new(const char *algo, enum lb_hash_method method, enum keykind kk, int maxconn,
-                           int pool)
+                           int pool, int on_backup)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
 	int *w = random_weights(nsrv);
@@ -169,12 +171,16 @@ static struct ctx *ctx_new(const char *algo, enum lb_hash_method method, enum ke
 
 	if (!c)
 		FX_ABORT("out of memory");
-	if (maxconn) {
+	if (maxconn || on_backup) {
 		o = calloc((size_t)nsrv, sizeof(*o));
 		if (!o)
 			FX_ABORT("out of memory");
-		for (int i = 0; i < nsrv; i++)
+		for (int i = 0; i < nsrv; i++) {
 			o[i].maxconn = maxconn;
+			/* the last tenth are backups */
+			if (on_backup && i >= nsrv - nsrv / 10)
+				o[i].flags = SRV_F_BACKUP;
+		}
 	}
 	if (kk == K_PARAM)
 		lbc.name = "id";
@@ -183,6 +189,9 @@ static struct ctx *ctx_new(const char *algo, enum lb_hash_method method, enum ke
 	c->b = fx_new_conf(algo, nsrv, w, o, &lbc, 0);
 	free(w);
 	free(o);
+	if (on_backup)
+		for (int i = 0; i < nsrv - nsrv / 10; i++)
+			fx_set_down(c->b->srv[i]);
 	c->fs = calloc(NKEYS, sizeof(*c->fs));
 	if (!c->fs)
 		FX_ABORT("out of memory");
@@ -292,6 +301,7 @@ struct row {
 	enum lb_hash_method method;
 	enum keykind kk;
 	int maxconn, pool;          /* pool: streams kept open (leastconn, first) */
+	int on_backup;              /* every active server down: the first backup serves */
 };
 
 static const struct row rows[] = {
@@ -308,6 +318,8 @@ static const struct row rows[] = {
 	{ "url_param consistent",  "url_param",  LB_HASH_CONSISTENT, K_PARAM, 0, 0 },
 	{ "hdr map-based",         "hdr",        LB_HASH_MAP, K_HDR, 0, 0 },
 	{ "hdr consistent",        "hdr",        LB_HASH_CONSISTENT, K_HDR, 0, 0 },
+	{ "roundrobin on backup",  "roundrobin", 0, K_NONE, 0, 0, 1 },
+	{ "leastconn on backup",   "leastconn",  0, K_NONE, 0, 400, 1 },
 };
 #define NROWS ((int)(sizeof(rows) / sizeof(rows[0])))
 
@@ -320,7 +332,7 @@ static void run_row(const struct row *r, struct result *out)
 {
 	/* as many open streams as 4 per server, at most r->pool */
 	int pool = r->pool && r->pool > 4 * nsrv ? 4 * nsrv : r->pool;
-	struct ctx *c = ctx_new(r->algo, r->method, r->kk, r->maxconn, pool);
+	struct ctx *c = ctx_new(r->algo, r->method, r->kk, r->maxconn, pool, r->on_backup);
 	char label[96];
 
 	snprintf(label, sizeof(label), "%s|pick", r->label);
@@ -334,7 +346,7 @@ static void run_row(const struct row *r, struct result *out)
 	}
 	ctx_free(c);
 	/* update on a fresh backend, streams closed */
-	c = ctx_new(r->algo, r->method, r->kk, r->maxconn, 0);
+	c = ctx_new(r->algo, r->method, r->kk, r->maxconn, 0, r->on_backup);
 	snprintf(label, sizeof(label), "%s|update", r->label);
 	/* under callgrind a ring rebuild takes seconds: few iterations */
 	long cg = r->method == LB_HASH_CONSISTENT ? 2 : r->kk != K_NONE || !strcmp(r->algo, "random") ? 20 : 2000;
