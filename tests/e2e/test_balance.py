@@ -757,6 +757,40 @@ class Redispatch(Balance):
         self.assertTrue(set(names) <= {"s2", "s3"}, names)
 
 
+class TcpMode(Balance):
+    """mode tcp: a connection is balanced once, when it arrives."""
+
+    def start_tcp(self, backend):
+        port = free_port()
+        values = {"s%d" % (i + 1): o.addr for i, o in enumerate(self.o)}
+        cfg = (H.BASE_GLOBAL + H.BASE_DEFAULTS
+               + "listen li\n    mode tcp\n    bind 127.0.0.1:%d\n" % port
+               + H.indent(render(backend, **values)))
+        self.proxy = self.start_proxy(cfg)
+        self.addr = ("127.0.0.1", port)
+
+    def test_roundrobin(self):
+        self.origins(2)
+        self.start_tcp("balance roundrobin\nserver s1 {{s1}} weight 2\nserver s2 {{s2}} weight 1")
+        names = self.seq(12)
+        self.assertEqual(self.counts(names), {"s1": 8, "s2": 4}, names)
+
+    def test_source(self):
+        self.origins(3)
+        self.start_tcp("balance source\nserver s1 {{s1}}\nserver s2 {{s2}}\nserver s3 {{s3}}")
+        for src in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
+            self.assertEqual(len({self.get("/t", source=src) for _ in range(3)}), 1)
+
+    def test_layer7_hash_falls_back_to_roundrobin(self):
+        # as HAProxy: a warning at start-up, then round robin
+        self.origins(2)
+        self.start_tcp("balance url_param id\nserver s1 {{s1}}\nserver s2 {{s2}}")
+        names = [self.get("/p?id=same") for _ in range(6)]
+        self.assertEqual(self.counts(names), {"s1": 3, "s2": 3}, names)
+        self.assertIn("Layer 7 hash not possible for proxy 'li' (needs 'mode http'). "
+                      "Falling back to round robin.", self.proxy.stderr())
+
+
 class ConfigErrors(ProxyTestCase):
 
     def check(self, backend_lines, ok, *fragments):
@@ -800,6 +834,17 @@ class ConfigErrors(ProxyTestCase):
         self.check("balance random(0)", False, "random")
         self.check("balance uri len 0", False, "0")
         self.check("balance uri depth x", False, "x")
+
+    def test_layer7_hash_in_tcp_mode_warns(self):
+        for algo in ("uri", "url_param id", "hdr(host)"):
+            cfg = (H.BASE_DEFAULTS + "frontend fe\n    mode tcp\n    bind 127.0.0.1:%d\n"
+                   "    default_backend be\nbackend be\n    mode tcp\n    balance %s\n"
+                   "    server s1 127.0.0.1:9\n" % (free_port(), algo))
+            rc, out, err = H.run_bin(["-c", "-f", self.write_file("t.cfg", cfg)])
+            self.assertEqual(rc, 0, err)
+            self.assertIn("[WARNING]", err)
+            self.assertIn("Layer 7 hash not possible for backend 'be' (needs 'mode http'). "
+                          "Falling back to round robin.", err)
 
     def test_balance_valid(self):
         for line in ("balance roundrobin", "balance static-rr", "balance leastconn", "balance first",
