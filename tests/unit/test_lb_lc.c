@@ -255,9 +255,10 @@ static void test_first_fills_in_order(void **state)
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(fx_idx(fx_pick_take(b)), want[i]);
 	assert_int_equal(fx_pick_result(b), LB_FULL);
-	/* a slot frees on s2: it is used before s1 fills again? no: s1 first */
+	/* a slot frees on s2, the only free one: s2 */
 	fx_drop(b->srv[1]);
 	assert_ptr_equal(fx_pick_take(b), b->srv[1]);
+	/* slots free on s1 and s2: s1 first, then s2 */
 	fx_drop(b->srv[1]);
 	fx_drop(b->srv[0]);
 	assert_ptr_equal(fx_pick_take(b), b->srv[0]);
