@@ -2,10 +2,10 @@
 three origins, backups, queues (server maxconn, timeout queue, maxqueue),
 retries and option redispatch, hash-type and balance errors at -c.
 
-There are no health checks yet: a server whose connections are refused
-stays "up" for the balancer. Servers are therefore taken out of the
-balance with "disabled", and a configuration is restarted to compare two
-sets of servers.
+The servers here have no health checks ("check"): a server whose
+connections are refused stays "up" for the balancer. Servers are taken
+out of the balance with "disabled", and a configuration is restarted to
+compare two sets of servers.
 """
 
 import threading
