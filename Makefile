@@ -42,7 +42,7 @@ PREFIX     ?= /usr/local
 Q          := $(if $(V),,@)
 DESTDIR    ?=
 
-.PHONY: all check unit e2e install uninstall clean distclean bench
+.PHONY: all check unit e2e install uninstall clean distclean bench lb-bench
 all: proxyd
 
 proxyd: $(OBJS) $(LLHTTP_OBJS)
@@ -79,6 +79,17 @@ e2e: proxyd
 
 bench: proxyd
 	tests/bench/run-bench --proxyd ./proxyd $(BENCHFLAGS)
+
+# Cost of a pick per balance algorithm (LBBENCHFLAGS="--callgrind" adds
+# instruction counts, "--servers N" another backend size).
+$(BUILDDIR)/lb_pick_bench: tests/bench/lb_pick_bench.c tests/unit/lb_fixture.h $(LIB_OBJS) $(LLHTTP_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes -Itests/unit -o $@ $< $(LIB_OBJS) $(LLHTTP_OBJS) \
+		$(LDFLAGS_ALL) $(DEP_LIBS)
+	@$(if $(Q),echo "  CCLD    $@")
+
+lb-bench: $(BUILDDIR)/lb_pick_bench
+	$(BUILDDIR)/lb_pick_bench $(LBBENCHFLAGS)
 
 install: proxyd
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5

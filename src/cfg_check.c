@@ -79,6 +79,17 @@ static int finish_servers(struct proxy *be)
 	struct server *srv;
 	int err = 0;
 
+	/* hashing a URI, a query parameter or a header needs HTTP: HAProxy
+	 * warns and balances in round robin */
+	const char *lb = be->c.lb ? be->c.lb->name : "";
+	if (be->c.mode != PR_MODE_HTTP &&
+	    (strcmp(lb, "uri") == 0 || strcmp(lb, "url_param") == 0 || strcmp(lb, "hdr") == 0)) {
+		ha_warning("config : Layer 7 hash not possible for %s '%s' (needs 'mode http'). "
+		           "Falling back to round robin.", (be->cap & PR_CAP_FE) ? "proxy" : "backend", be->id);
+		be->c.lb = lb_find("roundrobin");
+		err |= ERR_WARN;
+	}
+
 	list_for_each(srv, &be->servers, list) {
 		srv->uweight = srv->eweight = srv->c.weight;
 		srv->state = SRV_ST_RUNNING;

@@ -543,7 +543,9 @@ static void dispatch(struct parse_state *st, char **argv, int argc)
 		/* A proxy keyword used in a proxy lacking the capability: HAProxy
 		 * warns and ignores most of them; keep configs loading. */
 		if ((kw->sections & CFG_SEC_PX) && (ctx->sec & CFG_SEC_PX) && !(kw->flags & KW_F_STRICT)) {
-			cfg_warn(ctx, "'%s' ignored because %s '%s' has no %s capability.", kw->name,
+			/* "option redispatch" is named 'redispatch', as HAProxy does */
+			const char *shown = strncmp(kw->name, "option ", 7) == 0 ? kw->name + 7 : kw->name;
+			cfg_warn(ctx, "'%s' ignored because %s '%s' has no %s capability.", shown,
 			         ctx->sec_name, ctx->px && ctx->px->id ? ctx->px->id : "",
 			         (kw->sections & CFG_SEC_BACKEND) ? "backend" : "frontend");
 			return;

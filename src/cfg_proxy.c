@@ -164,7 +164,8 @@ static int parse_option(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 				return -1;
 			}
 			if (!(o->sections & ctx->sec)) {
-				cfg_warn(ctx, "'option %s' ignored because %s '%s' has no %s capability.", o->name,
+				/* named without "option", as HAProxy does */
+				cfg_warn(ctx, "'%s' ignored because %s '%s' has no %s capability.", o->name,
 				         ctx->sec_name, ctx->px->id,
 				         (o->sections & CFG_SEC_BACKEND) ? "backend" : "frontend");
 				return 0;

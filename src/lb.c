@@ -27,18 +27,10 @@ int lb_use_backup(const struct proxy *be)
 	return be->srv_act == 0;
 }
 
-/* The first usable backup, by declaration order: the only one that takes
- * traffic unless "option allbackups". */
-static const struct server *first_backup(const struct proxy *be)
-{
-	const struct server *s;
-
-	list_for_each(s, &be->servers, list)
-		if ((s->c.flags & SRV_F_BACKUP) && srv_usable(s))
-			return s;
-	return NULL;
-}
-
+/* be->fbck, the first usable backup by declaration order, is the only
+ * backup that takes traffic unless "option allbackups". It is found when
+ * the servers are counted (lb_server_changed()), not at each call: this
+ * is asked on every take and drop. */
 int lb_eligible(const struct proxy *be, const struct server *srv)
 {
 	if (!srv_usable(srv))
@@ -47,7 +39,7 @@ int lb_eligible(const struct proxy *be, const struct server *srv)
 		return be->srv_act > 0;
 	if (be->srv_act > 0)
 		return 0;
-	return (be->c.options & PR_O_ALLBACKUPS) || first_backup(be) == srv;
+	return (be->c.options & PR_O_ALLBACKUPS) || be->fbck == srv;
 }
 
 /* Recounts the usable servers of <srv>'s backend and tells its algorithm.
@@ -57,19 +49,23 @@ void lb_server_changed(struct server *srv)
 {
 	struct proxy *be = srv->be;
 	struct server *s;
+	const struct server *fbck = NULL;
 	int act = 0, bck = 0;
 
 	list_for_each(s, &be->servers, list) {
 		if (!srv_usable(s))
 			continue;
-		if (s->c.flags & SRV_F_BACKUP)
-			bck++;
-		else
+		if (s->c.flags & SRV_F_BACKUP) {
+			if (!bck++)
+				fbck = s;
+		} else {
 			act++;
+		}
 	}
 	int group_changed = (act == 0) != (be->srv_act == 0) || (srv->c.flags & SRV_F_BACKUP);
 	be->srv_act = act;
 	be->srv_bck = bck;
+	be->fbck = fbck;
 	if (!be->c.lb->update || !be->lb_state)
 		return;
 	if (group_changed) {

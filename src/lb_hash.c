@@ -7,7 +7,9 @@
  * consistent: a ring of points, 16 per unit of weight, placed by hashing
  * the server's id; the key picks the first point at or after it. O(log n),
  * and a server going away moves only the keys that were its own.
- * Both are rebuilt lazily, at the first pick after a server changed.
+ * Both are rebuilt lazily, at the first pick after a server changed; the
+ * ring's points are hashed and sorted once (again only when a weight
+ * changes), a state change only filters them.
  *
  * A request without a key (no such parameter or header, not HTTP) is
  * balanced in turn over the map, which is a weighted round robin.
@@ -38,6 +40,12 @@ struct hash_state {
 	int map_size;
 	struct ring_point *ring;
 	int ring_size;
+	/* consistent: the points of every server at its weight, sorted once;
+	 * the ring is this array without the servers not in use, so a state
+	 * change costs a copy, not the hashing and sorting of every point */
+	struct ring_point *all;
+	int all_size;
+	int *all_weight;         /* by puid: the weight a server has in all[] */
 	int dirty;
 	unsigned rr;             /* rotation for requests without a key */
 	uint64_t rnd;            /* balance random: xorshift state */
@@ -49,6 +57,49 @@ static int point_cmp(const void *a, const void *b)
 	if (x->hash != y->hash)
 		return x->hash < y->hash ? -1 : 1;
 	return x->srv->puid - y->srv->puid;
+}
+
+/* Makes st->all hold the points of every server at its current weight
+ * (a server at weight 0 keeps the points of its last weight: it is left
+ * out of the ring anyway). Rebuilt only when a weight changed. */
+static int build_all_points(struct proxy *be, struct hash_state *st)
+{
+	struct server *srv;
+	int n = 0, same = st->all != NULL;
+
+	if (same)
+		list_for_each(srv, &be->servers, list)
+			if (srv->eweight > 0 && srv->eweight != st->all_weight[srv->puid])
+				same = 0;
+	if (same)
+		return 0;
+	if (!st->all_weight) {
+		st->all_weight = calloc((size_t)be->nb_srv + 1, sizeof(int));
+		if (!st->all_weight)
+			return -1;
+	}
+	list_for_each(srv, &be->servers, list) {
+		if (srv->eweight > 0)
+			st->all_weight[srv->puid] = srv->eweight;
+		n += st->all_weight[srv->puid] * CHASH_POINTS;
+	}
+	free(st->all);
+	st->all_size = 0;
+	st->all = malloc(sizeof(*st->all) * (size_t)(n ? n : 1));
+	if (!st->all)
+		return -1;
+	list_for_each(srv, &be->servers, list) {
+		/* points depend only on the server's id and their rank: the same
+		 * server lands on the same points whatever the others do */
+		for (int i = 0; i < st->all_weight[srv->puid] * CHASH_POINTS; i++) {
+			uint32_t seed[2] = { (uint32_t)srv->puid, (uint32_t)i };
+			st->all[st->all_size].hash = hash_avalanche(hash_crc32(seed, sizeof(seed)));
+			st->all[st->all_size].srv = srv;
+			st->all_size++;
+		}
+	}
+	qsort(st->all, (size_t)st->all_size, sizeof(*st->all), point_cmp);
+	return 0;
 }
 
 static void rebuild(struct proxy *be, struct hash_state *st)
@@ -90,22 +141,23 @@ static void rebuild(struct proxy *be, struct hash_state *st)
 
 	if (be->c.lbc.method != LB_HASH_CONSISTENT)
 		return;
+	if (build_all_points(be, st) < 0)
+		return;
 	st->ring = malloc(sizeof(*st->ring) * (size_t)total * CHASH_POINTS);
 	if (!st->ring)
 		return;
-	list_for_each(srv, &be->servers, list) {
-		if (!lb_eligible(be, srv) || srv->eweight <= 0)
-			continue;
-		/* points depend only on the server's id and their rank: the same
-		 * server lands on the same points whatever the others do */
-		for (int i = 0; i < srv->eweight * CHASH_POINTS; i++) {
-			uint32_t seed[2] = { (uint32_t)srv->puid, (uint32_t)i };
-			st->ring[st->ring_size].hash = hash_avalanche(hash_crc32(seed, sizeof(seed)));
-			st->ring[st->ring_size].srv = srv;
-			st->ring_size++;
-		}
+	char *used = calloc((size_t)be->nb_srv + 1, 1);
+	if (!used) {
+		free(st->ring);
+		st->ring = NULL;
+		return;
 	}
-	qsort(st->ring, (size_t)st->ring_size, sizeof(*st->ring), point_cmp);
+	list_for_each(srv, &be->servers, list)
+		used[srv->puid] = lb_eligible(be, srv) && srv->eweight > 0;
+	for (int i = 0; i < st->all_size; i++)
+		if (used[st->all[i].srv->puid])
+			st->ring[st->ring_size++] = st->all[i];
+	free(used);
 }
 
 static int hash_init(struct proxy *be)
@@ -136,6 +188,8 @@ static void hash_deinit(struct proxy *be)
 	if (st) {
 		free(st->map);
 		free(st->ring);
+		free(st->all);
+		free(st->all_weight);
 		free(st);
 		be->lb_state = NULL;
 	}
@@ -325,12 +379,19 @@ static void hdr_prepare(struct proxy *be, struct stream *s)
 		return;
 	const char *v = http_hdr_value(m, &m->hdrs[i]);
 	size_t vl = m->hdrs[i].vlen;
+	/* only the first value of a comma-separated list, as HAProxy:
+	 * "a, b" hashes as "a" */
+	const char *comma = memchr(v, ',', vl);
+	if (comma) {
+		vl = (size_t)(comma - v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+	}
 	if (c->hdr_domain_only) {
 		/* "www.example.com:8080" hashes as "example": the label before the
-		 * top-level one, so every host of a domain goes to one server */
-		const char *colon = memchr(v, ':', vl);
-		if (colon)
-			vl = (size_t)(colon - v);
+		 * top-level one, so every host of a domain goes to one server. A
+		 * value without a dot is hashed whole, port included, as HAProxy
+		 * does ("localhost:8080" and "localhost:8081" differ). */
 		const char *last = NULL, *prev = NULL;
 		for (size_t k = 0; k < vl; k++)
 			if (v[k] == '.') {
@@ -463,7 +524,11 @@ static enum lb_result random_pick(struct proxy *be, struct stream *s, const stru
 		struct server *srv = st->map[next_rand(st) % (uint64_t)st->map_size];
 		if (srv_full(srv) || (srv == avoid && st->map_size > 1))
 			continue;
-		uint64_t load = ((uint64_t)(srv->served + srv->nb_queued) + 1) * 65536 / (uint64_t)srv->eweight;
+		/* streams per unit of weight, without "+ 1": idle servers tie
+		 * whatever their weight, and a tie keeps the first draw, which
+		 * is already weighted (with "+ 1" the heavier of two idle
+		 * servers always won: weights 3:1 gave 15:1) */
+		uint64_t load = (uint64_t)(srv->served + srv->nb_queued) * 65536 / (uint64_t)srv->eweight;
 		if (!best || load < best_load) {
 			best = srv;
 			best_load = load;

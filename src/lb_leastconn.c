@@ -1,6 +1,7 @@
 /* balance leastconn: the server with the fewest streams for its weight
  * (queued ones included), kept at the top of a heap that is updated as
- * streams come and go, so a pick is O(1) and an update O(log n). Among
+ * streams come and go, so a pick is O(1) and an update O(log n). A server
+ * without any stream is at 0 whatever its weight. Among
  * equally loaded servers the one changed longest ago comes first, which
  * makes equals take turns.
  *
@@ -30,8 +31,12 @@ static void lc_refresh(struct proxy *be, struct server *srv)
 		lb_heap_remove(&st->heap, srv);
 		return;
 	}
+	/* An idle server counts as empty whatever its weight, as in HAProxy
+	 * 2.6: one-at-a-time requests then take turns over all servers
+	 * instead of all going to the heaviest one. */
+	uint64_t inflight = (uint64_t)(srv->served + srv->nb_queued);
 	uint64_t key = st->first ? (uint64_t)srv->puid :
-	               ((uint64_t)(srv->served + srv->nb_queued) + 1) * LC_SCALE / (uint64_t)srv->eweight;
+	               inflight ? (inflight + 1) * LC_SCALE / (uint64_t)srv->eweight : 0;
 	if (srv->lb.heap_idx >= 0 && key == srv->lb.key)
 		return;
 	srv->lb.key = key;

@@ -123,6 +123,7 @@ struct proxy {
 	struct list servers;            /* struct server */
 	int nb_srv;
 	int srv_act, srv_bck;           /* usable active / backup servers */
+	const struct server *fbck;      /* first usable backup, by declaration order */
 	int beconn;                     /* streams assigned to this backend */
 	int be_max;
 	void *lb_state;                 /* algorithm private */

@@ -86,7 +86,8 @@ struct server {
 		int heap_idx;             /* position in the algorithm's heap, -1 when out */
 		uint64_t key;             /* heap order: deadline, load... */
 		uint64_t seq;             /* tie-break: older first */
-		uint64_t step;            /* roundrobin: deadline increment (1/weight) */
+		uint64_t step;            /* roundrobin: tag increment (1/weight) */
+		int weight;               /* roundrobin: weight it is scheduled with, 0 when out */
 	} lb;
 	struct list queue;            /* streams waiting for this very server (hash, persistence) */
 	int nb_queued;

@@ -141,8 +141,10 @@ def listening_socket(host="127.0.0.1", port=0, backlog=128):
     return s
 
 
-def connect(addr, timeout=None):
-    """Connect to ("host", port) or to a unix socket path (str)."""
+def connect(addr, timeout=None, source=None):
+    """Connect to ("host", port) or to a unix socket path (str); `source`
+    is a local address to bind first (e.g. "127.0.0.2": any 127/8 address
+    works on loopback)."""
     timeout = IO_TIMEOUT if timeout is None else timeout
     if isinstance(addr, str):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -158,6 +160,8 @@ def connect(addr, timeout=None):
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
+        if source is not None:
+            s.bind((source, 0))
         s.connect((host, port))
     except BaseException:
         s.close()
@@ -486,9 +490,9 @@ class HTTPConn:
     """A client connection that sends requests and reads responses in
     order; usable for keep-alive and pipelining."""
 
-    def __init__(self, addr, timeout=None):
+    def __init__(self, addr, timeout=None, source=None):
         self.addr = addr
-        self.sock = connect(addr, timeout)
+        self.sock = connect(addr, timeout, source)
         self.reader = Reader(self.sock)
 
     def close(self):
@@ -619,9 +623,9 @@ class HTTPConn:
 
 
 def http(addr, method="GET", path="/", headers=None, body=None,
-         version="HTTP/1.1", timeout=None, **kw):
-    """One request on a fresh connection."""
-    with HTTPConn(addr, timeout) as c:
+         version="HTTP/1.1", timeout=None, source=None, **kw):
+    """One request on a fresh connection (from local address `source`)."""
+    with HTTPConn(addr, timeout, source) as c:
         return c.request(method, path, headers, body, version, **kw)
 
 

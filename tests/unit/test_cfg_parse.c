@@ -284,6 +284,15 @@ static void test_capability_warnings(void **state)
 		  L(2, "'timeout client-fin' ignored because backend 'be' has no frontend capability.") },
 		{ "backend be\n  default_backend other\n", WARN,
 		  L(2, "'default_backend' ignored because backend 'be' has no frontend capability.") },
+		/* options are named without "option", as HAProxy 2.6.12 does */
+		{ "frontend fe\n  option allbackups\n", WARN,
+		  L(2, "'allbackups' ignored because frontend 'fe' has no backend capability.") },
+		{ "frontend fe\n  option redispatch\n", WARN,
+		  L(2, "'redispatch' ignored because frontend 'fe' has no backend capability.") },
+		{ "frontend fe\n  no option redispatch\n", WARN,
+		  L(2, "'redispatch' ignored because frontend 'fe' has no backend capability.") },
+		{ "frontend fe\n  hash-type consistent\n", WARN,
+		  L(2, "'hash-type' ignored because frontend 'fe' has no backend capability.") },
 	};
 
 	RUN(cases);
