@@ -37,6 +37,104 @@
 /*------------------------------------------------------------------------
  * Configuration
  */
+/* HAProxy's invalid_domainchar(): a domain name is made of letters, digits,
+ * '.', '-' and '_'. */
+static const char *bad_domain_char(const char *d)
+{
+	for (; *d; d++)
+		if (!isalnum((unsigned char)*d) && !strchr(".-_", *d))
+			return d;
+	return NULL;
+}
+
+/* "domain <d>": appended to <buf> as "; domain=<d>" (several are allowed). */
+static int cookie_domain_arg(struct cfg_ctx *ctx, const char *d, char *buf, size_t size, size_t *len)
+{
+	const char *bad = bad_domain_char(d);
+
+	if (!strchr(d, '.'))
+		cfg_warn(ctx, "domain '%s' contains no embedded dot, this configuration may not work properly "
+		         "(see RFC6265#5.2.3).", d);
+	if (bad) {
+		cfg_alert(ctx, "character '%c' is not permitted in domain name '%s'.", *bad, d);
+		return -1;
+	}
+	*len += (size_t)snprintf(buf + *len, size - *len, "; domain=%s", d);
+	return 0;
+}
+
+/* "attr <v>": any characters but controls and ';', which would end it. */
+static int cookie_attr_arg(struct cfg_ctx *ctx, const char *v, char *buf, size_t size, size_t *len)
+{
+	for (const char *p = v; *p; p++)
+		if (iscntrl((unsigned char)*p) || *p == ';') {
+			cfg_alert(ctx, "character '%%x%02X' is not permitted in attribute value '%s'.",
+			          (unsigned char)*p, v);
+			return -1;
+		}
+	*len += (size_t)snprintf(buf + *len, size - *len, "; %s", v);
+	return 0;
+}
+
+/* "maxidle <t>" / "maxlife <t>": seconds unless a unit is given (us, ms, s,
+ * m, h, d), rounded up to the second, up to 2^31-1 s as HAProxy (the
+ * millisecond timers of cfg_time_arg() would stop at 24 days). */
+static int cookie_seconds_arg(struct cfg_ctx *ctx, const char *kw, const char *v, int *out)
+{
+	static const struct { const char *unit; unsigned long long mul, div; } units[] = {
+		{ "", 1, 1 }, { "us", 1, 1000000 }, { "ms", 1, 1000 }, { "s", 1, 1 },
+		{ "m", 60, 1 }, { "h", 3600, 1 }, { "d", 86400, 1 },
+	};
+	unsigned long long n = 0;
+	const char *p = v;
+
+	while (isdigit((unsigned char)*p) && n <= 0x7fffffffULL * 1000000)
+		n = n * 10 + (unsigned long long)(*p++ - '0');
+	for (size_t u = 0; p > v && u < sizeof(units) / sizeof(units[0]); u++) {
+		if (strcmp(p, units[u].unit) != 0)
+			continue;
+		n = (n * units[u].mul + units[u].div - 1) / units[u].div;
+		if (n > 0x7fffffffULL) {
+			cfg_alert(ctx, "timer overflow in argument <%s> to <%s>, maximum value is 2147483647 s (~68 years).",
+			          v, kw);
+			return -1;
+		}
+		*out = (int)n;
+		return 0;
+	}
+	cfg_alert(ctx, "unexpected character '%c' in argument to <%s> (expected a time like 30m, 8h or 1d).",
+	          p > v && *p ? *p : *v ? *v : ' ', kw);
+	return -1;
+}
+
+/* The combinations HAProxy refuses, and the ones proxyd refuses because
+ * HAProxy silently ignores a setting there. */
+static int cookie_check(struct cfg_ctx *ctx, const struct cookie_conf *c, int modes, int attrs)
+{
+	if (modes > 1) {
+		cfg_alert(ctx, "'cookie %s': the 'rewrite', 'insert' and 'prefix' modes are incompatible (choose one)",
+		          c->name);
+		return -1;
+	}
+	if (c->mode == CK_REWRITE && (c->flags & CK_F_INDIRECT)) {
+		cfg_alert(ctx, "'cookie %s': the 'rewrite' and 'indirect' modes are incompatible", c->name);
+		return -1;
+	}
+	if ((c->flags & CK_F_PRESERVE) && c->mode != CK_INSERT && !(c->flags & CK_F_INDIRECT)) {
+		cfg_alert(ctx, "'cookie %s': 'preserve' requires at least 'insert' or 'indirect'", c->name);
+		return -1;
+	}
+	if (c->mode != CK_INSERT && (c->maxidle || c->maxlife)) {
+		cfg_alert(ctx, "'cookie %s': maxidle and maxlife need insert mode (the dates live in inserted cookies)",
+		          c->name);
+		return -1;
+	}
+	if (c->mode != CK_INSERT && ((c->flags & (CK_F_NOCACHE | CK_F_POSTONLY | CK_F_HTTPONLY | CK_F_SECURE)) || attrs))
+		cfg_warn(ctx, "'cookie %s': nocache, postonly, httponly, secure, domain and attr only apply to "
+		         "inserted cookies (insert mode)", c->name);
+	return 0;
+}
+
 static int parse_cookie(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
 	struct cookie_conf *c = cfg_alloc(sizeof(*c));
@@ -48,6 +146,7 @@ static int parse_cookie(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 		ctx->px->c.cookie = NULL;
 		return 0;
 	}
+	/* HAProxy takes any name; one with these characters can never match */
 	for (const char *p = args[0]; *p; p++)
 		if (!isgraph((unsigned char)*p) || strchr("=;,\"", *p)) {
 			cfg_alert(ctx, "'cookie %s': invalid character '%c' in the cookie name", args[0], *p);
@@ -58,6 +157,7 @@ static int parse_cookie(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 	c->mode = CK_PASSIVE;
 	for (int i = 1; i < nargs; i++) {
 		const char *a = args[i];
+		int has_arg = i + 1 < nargs;
 		if (!strcmp(a, "insert") || !strcmp(a, "rewrite") || !strcmp(a, "prefix")) {
 			c->mode = a[0] == 'i' ? CK_INSERT : a[0] == 'r' ? CK_REWRITE : CK_PREFIX;
 			modes++;
@@ -73,24 +173,22 @@ static int parse_cookie(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 			c->flags |= CK_F_HTTPONLY;
 		} else if (!strcmp(a, "secure")) {
 			c->flags |= CK_F_SECURE;
-		} else if (!strcmp(a, "domain") && i + 1 < nargs) {
-			dl += (size_t)snprintf(domains + dl, sizeof(domains) - dl, "; domain=%s", args[++i]);
-		} else if (!strcmp(a, "attr") && i + 1 < nargs) {
-			const char *v = args[++i];
-			if (strpbrk(v, ";\r\n")) {
-				cfg_alert(ctx, "'cookie %s attr': '%s' must not contain ';' or line breaks", c->name, v);
+		} else if (!strcmp(a, "domain") || !strcmp(a, "attr") || !strcmp(a, "maxidle") || !strcmp(a, "maxlife")) {
+			if (!has_arg || !*args[i + 1]) {
+				cfg_alert(ctx, "'cookie %s': '%s' expects %s as argument", c->name, a,
+				          a[0] == 'd' ? "<domain>" : a[0] == 'a' ? "<value>" : "a time (seconds by default)");
 				return -1;
 			}
-			al += (size_t)snprintf(attrs + al, sizeof(attrs) - al, "; %s", v);
-		} else if ((!strcmp(a, "maxidle") || !strcmp(a, "maxlife")) && i + 1 < nargs) {
-			int s;
-			ctx->kw = a;
-			if (cfg_time_arg(ctx, args[++i], 1000, &s) < 0)
+			const char *v = args[++i];
+			if (a[0] == 'd') {
+				if (cookie_domain_arg(ctx, v, domains, sizeof(domains), &dl) < 0)
+					return -1;
+			} else if (a[0] == 'a') {
+				if (cookie_attr_arg(ctx, v, attrs, sizeof(attrs), &al) < 0)
+					return -1;
+			} else if (cookie_seconds_arg(ctx, a, v, a[3] == 'i' ? &c->maxidle : &c->maxlife) < 0) {
 				return -1;
-			if (a[3] == 'i')
-				c->maxidle = (s + 999) / 1000;
-			else
-				c->maxlife = (s + 999) / 1000;
+			}
 		} else if (!strcmp(a, "dynamic")) {
 			cfg_alert(ctx, "'cookie ... dynamic' is not supported yet by proxyd (give each server a 'cookie')");
 			return -1;
@@ -101,17 +199,12 @@ static int parse_cookie(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 			return -1;
 		}
 	}
-	if (modes > 1) {
-		cfg_alert(ctx, "'cookie %s': choose one of insert, rewrite and prefix", c->name);
+	if (dl >= sizeof(domains) || al >= sizeof(attrs)) {
+		cfg_alert(ctx, "'cookie %s': too many domain or attr values", c->name);
 		return -1;
 	}
-	if (c->mode != CK_INSERT && (c->maxidle || c->maxlife)) {
-		cfg_alert(ctx, "'cookie %s': maxidle and maxlife need insert mode", c->name);
+	if (cookie_check(ctx, c, modes, dl || al) < 0)
 		return -1;
-	}
-	if (c->mode != CK_INSERT && (c->flags & (CK_F_INDIRECT | CK_F_NOCACHE | CK_F_POSTONLY | CK_F_PRESERVE))) {
-		cfg_warn(ctx, "'cookie %s': indirect, nocache, postonly and preserve only apply in insert mode", c->name);
-	}
 	c->domains = dl ? cfg_strdup(domains) : NULL;
 	c->attrs = al ? cfg_strdup(attrs) : NULL;
 	ctx->px->c.cookie = c;
@@ -122,6 +215,12 @@ static int parse_persist_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char
 {
 	struct persist_rule *r = cfg_alloc(sizeof(*r));
 
+	/* HAProxy only looks at the backend's rules: warn, as it does */
+	if (!(ctx->px->cap & PR_CAP_BE)) {
+		cfg_warn(ctx, "'%s' ignored because %s '%s' has no backend capability.", kw->name, ctx->sec_name,
+		         ctx->px->id ? ctx->px->id : "");
+		return 0;
+	}
 	r->force = kw->name[0] == 'f';
 	if (cond_parse_tail(ctx, args, nargs, 0, SMP_VAL_REQ, kw->name, &r->cond) < 0)
 		return -1;
@@ -157,8 +256,11 @@ static int srv_parse_cookie(struct cfg_ctx *ctx, struct srv_conf *sc, struct ser
 {
 	const char *v = args[1];
 
+	/* HAProxy accepts it, and every server would then share the value: one
+	 * of them would get every persistent request */
 	if (!srv) {
-		cfg_alert(ctx, "'cookie' is a per-server value: it cannot be set on a default-server line");
+		cfg_alert(ctx, "'cookie' is a per-server value: it cannot be set on a default-server line "
+		          "(the servers would share it)");
 		return -1;
 	}
 	for (const char *p = v; *p; p++)
@@ -172,7 +274,7 @@ static int srv_parse_cookie(struct cfg_ctx *ctx, struct srv_conf *sc, struct ser
 }
 
 static const struct srv_kw cookie_srv_kws[] = {
-	{ "cookie", 1, srv_parse_cookie, 0 },
+	{ "cookie", 1, srv_parse_cookie, SRV_KW_DEFAULT_OK },   /* refused by the parser, with a reason */
 	{ NULL }
 };
 
