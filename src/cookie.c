@@ -27,12 +27,14 @@
 #include <proxyd/cfg.h>
 #include <proxyd/cfg_server.h>
 #include <proxyd/cookie.h>
+#include <proxyd/global.h>
 #include <proxyd/http.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/server.h>
 #include <proxyd/str.h>
 #include <proxyd/stream.h>
+#include <proxyd/thread.h>
 
 /*------------------------------------------------------------------------
  * Configuration
@@ -282,61 +284,260 @@ SRV_KW_REGISTER(cookie_srv_kws);
 
 /*------------------------------------------------------------------------
  * Request side
+ *
+ * The Cookie header is read the way HAProxy's client-side cookie parser
+ * reads it, so that the same headers give the same server, the same log
+ * letter and the same bytes to the server: cookies are separated by ';'
+ * or ',' (outside quotes), blanks around '=' are removed, attributes
+ * starting with '$' go away with the cookie before them, and every
+ * occurrence of our cookie is looked at (the first usable one wins).
  */
-static struct server *find_server(struct proxy *be, const char *v, size_t len)
+#define IS_SPHT(c) ((c) == ' ' || (c) == '\t')
+
+/* Is it up as far as persistence is concerned? Like HAProxy's
+ * "cur_state != STOPPED": a server in maintenance is stopped, a draining
+ * or stopping one (disable-on-404) still serves its clients. */
+static int srv_running(const struct server *srv)
 {
+	return !(srv->admin & SRV_ADMF_MAINT) && srv->state != SRV_ST_STOPPED;
+}
+
+/* End of a cookie value starting at <p>: the first ';' or ',' outside
+ * double quotes (HAProxy's http_find_cookie_value_end()). */
+static char *cookie_value_end(char *p, const char *end)
+{
+	int quoted = 0, escaped = 0;
+
+	for (; p < end; p++) {
+		if (escaped)
+			escaped = 0;
+		else if (quoted && *p == '\\')
+			escaped = 1;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && (*p == ',' || *p == ';'))
+			return p;
+	}
+	return p;
+}
+
+/* Removes what lies between the delimiter <*from> (or <start>) and the
+ * delimiter <next> (or <end>), as HAProxy's http_del_hdr_value(): the next
+ * delimiter replaces the old one, followed by one space, so the server
+ * sees what it would see behind HAProxy. Returns the (negative) change of
+ * length; *from moves back over blanks. */
+static long del_hdr_value(char *start, char *end, char **from, char *next)
+{
+	char *prev = *from;
+
+	if (prev == start) {
+		if (next < end)
+			next++;   /* the first cookie: its delimiter goes */
+	} else {
+		while (prev - 1 > start && IS_SPHT(prev[-1]))
+			prev--;
+		*from = prev;
+		if (next < end) {
+			*prev++ = *next++;
+			if (prev + 1 < next)
+				*prev++ = ' ';
+			while (next < end && IS_SPHT(*next))
+				next++;
+		}
+	}
+	memmove(prev, next, (size_t)(end - next));
+	return prev - next;
+}
+
+/* One "name = value" item of a header, with HAProxy's pointer names:
+ * att_end is after the last non-blank of the name, next is on the
+ * delimiter that ends the item (or the end of the header). */
+struct ck_item {
+	char *att_beg, *att_end, *equal, *val_beg, *val_end, *next;
+};
+
+static void ck_item_parse(struct ck_item *it, char *p, char *end)
+{
+	while (p < end && IS_SPHT(*p))
+		p++;
+	it->att_beg = it->att_end = it->equal = p;
+	for (; it->equal < end && *it->equal != '=' && *it->equal != ',' && *it->equal != ';'; it->equal++)
+		if (!IS_SPHT(*it->equal))
+			it->att_end = it->equal + 1;
+	if (it->equal < end && *it->equal == '=') {
+		it->val_beg = it->equal + 1;
+		while (it->val_beg < end && IS_SPHT(*it->val_beg))
+			it->val_beg++;
+		it->next = it->val_end = cookie_value_end(it->val_beg, end);
+		while (it->val_end > it->val_beg && IS_SPHT(it->val_end[-1]))
+			it->val_end--;
+	} else {
+		it->val_beg = it->val_end = it->next = it->equal;
+	}
+}
+
+/* "name = value" becomes "name=value" (HAProxy rewrites it so). Returns
+ * the change of length of the header ending at <end>. */
+static long ck_item_strip(struct ck_item *it, char *end)
+{
+	long before = 0, after = 0;
+
+	if (it->att_end != it->equal) {
+		memmove(it->att_end, it->equal, (size_t)(end - it->equal));
+		before = it->att_end - it->equal;
+		it->equal += before;
+		it->val_beg += before;
+	}
+	if (it->val_beg > it->equal + 1) {
+		memmove(it->equal + 1, it->val_beg, (size_t)(end + before - it->val_beg));
+		after = it->equal + 1 - it->val_beg;
+		it->val_beg += after;
+	}
+	it->val_end += before + after;
+	it->next += before + after;
+	return before + after;
+}
+
+/* Insert-mode dates after the server's value ("SRV|last|first"): a cookie
+ * idle or alive for too long names no server any more. */
+static void cookie_dates(struct stream *s, const struct cookie_conf *c, char *bar, char *val_end, char **delim)
+{
+	char *d1 = bar + 1, *d1e = memchr(d1, '|', (size_t)(val_end - d1));
+	unsigned long v1 = 0, v2 = 0;
+	int ok1 = d1 < (d1e ? d1e : val_end), ok2 = 1;
+	unsigned long now = (unsigned long)time(NULL);
+
+	for (char *p = d1; ok1 && p < (d1e ? d1e : val_end); p++)
+		ok1 = isxdigit((unsigned char)*p) && !isupper((unsigned char)*p) &&
+		      (v1 = v1 * 16 + (unsigned long)(isdigit((unsigned char)*p) ? *p - '0' : *p - 'a' + 10), 1);
+	for (char *p = d1e ? d1e + 1 : val_end; ok2 && p < val_end; p++)
+		ok2 = isxdigit((unsigned char)*p) && !isupper((unsigned char)*p) &&
+		      (v2 = v2 * 16 + (unsigned long)(isdigit((unsigned char)*p) ? *p - '0' : *p - 'a' + 10), 1);
+	if (!d1e)
+		v2 = v1;
+	if (c->mode != CK_INSERT || !(c->maxidle || c->maxlife))
+		return;
+	if (!ok1 || !ok2 || v1 > now + 86400 || v2 > now + 86400) {
+		*delim = NULL;
+	} else if (c->maxidle && now > v1 + (unsigned long)c->maxidle) {
+		s->txn->ck_req = 'E';
+		*delim = NULL;
+	} else if (c->maxlife && now > v2 + (unsigned long)c->maxlife) {
+		s->txn->ck_req = 'O';
+		*delim = NULL;
+	} else {
+		s->txn->ck_first_seen = v2;
+		s->txn->ck_last_seen = v1;
+	}
+}
+
+/* Where the server's part of the value ends: at '~' in prefix mode (the
+ * application's value follows), at the first '|' otherwise (dates follow);
+ * the whole value when there is neither. NULL: the cookie is expired. */
+static char *cookie_delim(struct stream *s, const struct cookie_conf *c, char *val_beg, char *val_end)
+{
+	char *delim = memchr(val_beg, c->mode == CK_PREFIX ? '~' : '|', (size_t)(val_end - val_beg));
+
+	if (!delim)
+		return val_end;
+	if (c->mode != CK_PREFIX)
+		cookie_dates(s, c, delim, val_end, &delim);
+	return delim;
+}
+
+/* Our cookie names a server (<id>, <len> bytes): the first one with that
+ * value that is up (or down, with option persist or force-persist) gets
+ * the request directly. The log letter keeps what an earlier occurrence
+ * found, except "none" and "invalid" (HAProxy's bitwise test). */
+static void cookie_pick(struct stream *s, const char *id, size_t len)
+{
+	struct proxy *be = s->be;
+	char *st = &s->txn->ck_req;
+	int force = (be->c.options & PR_O_PERSIST) || (s->flags & SF_FORCE_PERSIST);
 	struct server *srv;
 
-	list_for_each(srv, &be->servers, list)
-		if (srv->cookie && srv->cookie_len == len && memcmp(srv->cookie, v, len) == 0)
-			return srv;
-	return NULL;
-}
-
-/* Dates in insert-mode values: "VALUE|<last seen>|<first seen>", seconds
- * since the epoch in hexadecimal. */
-static unsigned long parse_hex(const char *p, const char *end, int *ok)
-{
-	unsigned long v = 0;
-
-	*ok = p < end;
-	for (; p < end; p++) {
-		int d = isdigit((unsigned char)*p) ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : -1;
-		if (d < 0 || v > (~0UL >> 4)) {
-			*ok = 0;
-			return 0;
+	if (id && len && !(s->flags & (SF_IGNORE_PERSIST | SF_DIRECT))) {
+		list_for_each(srv, &be->servers, list) {
+			if (!srv->cookie || srv->cookie_len != len || memcmp(srv->cookie, id, len) != 0)
+				continue;
+			if (srv_running(srv) || force) {
+				*st = srv_running(srv) ? 'V' : 'D';
+				s->srv = srv;
+				s->flags |= SF_DIRECT;
+				return;
+			}
+			*st = 'D';   /* maybe another server has the same value */
 		}
-		v = v * 16 + (unsigned long)d;
 	}
-	return v;
+	if (*st == 'N' || *st == 'I')
+		*st = (s->flags & (SF_IGNORE_PERSIST | SF_DIRECT)) ? 'U' : 'I';
 }
 
-/* Removes entry [es, ee) (with its separator) from the Cookie header <idx>. */
-static void cookie_remove(struct http_msg *m, int idx, const char *v, size_t vl, const char *es, const char *ee)
+/* Our cookie at <it> in the header [hdr_beg, *hdr_end): picks the server,
+ * and in prefix mode removes the "SRV~" part the application must not
+ * see. Returns 1 when the item was rewritten that way. */
+static int cookie_ours(struct stream *s, const struct cookie_conf *c, struct ck_item *it, char **hdr_end)
 {
-	char buf[4096];
-	size_t n = 0;
-	const char *before = es, *after = ee;
+	char *delim = cookie_delim(s, c, it->val_beg, it->val_end);
 
-	/* the separator before it (or after it, for the first one) goes too */
-	while (before > v && (before[-1] == ' ' || before[-1] == '\t'))
-		before--;
-	if (before > v && (before[-1] == ';' || before[-1] == ','))
-		before--;
-	else {
-		while (after < v + vl && (*after == ';' || *after == ',' || *after == ' ' || *after == '\t'))
-			after++;
+	cookie_pick(s, delim ? it->val_beg : NULL, delim ? (size_t)(delim - it->val_beg) : 0);
+	if (c->mode != CK_PREFIX || !delim || delim == it->val_end)
+		return 0;
+	memmove(it->val_beg, delim + 1, (size_t)(*hdr_end - (delim + 1)));
+	long delta = it->val_beg - (delim + 1);
+	it->val_end += delta;
+	it->next += delta;
+	*hdr_end += delta;
+	return 1;
+}
+
+/* One Cookie header value, copied in [hdr_beg, hdr_beg + len): returns its
+ * new length (0: the header goes). With insert+indirect our cookie is
+ * removed: <del_from> marks where a removal starts, so that '$' attributes
+ * following our cookie go with it. */
+static size_t cookie_header(struct stream *s, const struct cookie_conf *c, char *hdr_beg, size_t len)
+{
+	char *hdr_end = hdr_beg + len, *del_from = NULL, *next = NULL;
+	int keep_hdr = 0, next_started = 0;
+	int indirect = c->mode == CK_INSERT && (c->flags & CK_F_INDIRECT);
+
+	for (char *prev = hdr_beg; prev < hdr_end; prev = next) {
+		struct ck_item it;
+
+		/* <prev> is on the delimiter before the item, except the first time */
+		ck_item_parse(&it, prev + (prev != hdr_beg || next_started), hdr_end);
+		next_started = 1;
+		next = it.next;
+		if (it.att_beg < hdr_end && *it.att_beg == '$')
+			continue;
+		int ours = it.equal != it.next;
+		if (ours) {
+			hdr_end += ck_item_strip(&it, hdr_end);
+			next = it.next;
+			ours = it.att_end - it.att_beg == (long)c->nlen && memcmp(it.att_beg, c->name, c->nlen) == 0;
+		}
+		if (ours) {
+			if (cookie_ours(s, c, &it, &hdr_end)) {
+				next = it.next;
+				del_from = NULL;
+				keep_hdr = 1;
+			} else if (!del_from && indirect) {
+				del_from = prev;
+			}
+			continue;
+		}
+		/* another cookie: it stays, and a pending removal ends before it */
+		keep_hdr = 1;
+		if (del_from) {
+			long delta = del_hdr_value(hdr_beg, hdr_end, &del_from, prev);
+			next += delta;
+			hdr_end += delta;
+			del_from = NULL;
+		}
 	}
-	if ((size_t)(before - v) + (size_t)(v + vl - after) > sizeof(buf))
-		return;
-	memcpy(buf, v, (size_t)(before - v));
-	n = (size_t)(before - v);
-	memcpy(buf + n, after, (size_t)(v + vl - after));
-	n += (size_t)(v + vl - after);
-	if (!n)
-		http_hdr_del(m, idx);
-	else
-		http_hdr_set_value(m, idx, buf, n);
+	if (del_from)
+		hdr_end = keep_hdr ? del_from : hdr_beg;
+	return (size_t)(hdr_end - hdr_beg);
 }
 
 void cookie_request(struct stream *s)
@@ -345,7 +546,7 @@ void cookie_request(struct stream *s)
 	const struct cookie_conf *c = be->c.cookie;
 	struct http_msg *m = &s->txn->req;
 	struct persist_rule *r;
-	int force = (be->c.options & PR_O_PERSIST) != 0;
+	char *buf = s->th->scratch;
 
 	s->txn->ck_req = '-';
 	if (!c)
@@ -360,98 +561,25 @@ void cookie_request(struct stream *s)
 		list_for_each(r, &px->persist_rules, list) {
 			if (!cond_eval(r->cond, s))
 				continue;
-			if (r->force)
-				force = 1;
-			else
-				s->flags |= SF_IGNORE_PERSIST;
+			s->flags |= r->force ? SF_FORCE_PERSIST : SF_IGNORE_PERSIST;
 		}
 	}
 
 	for (int i = -1; (i = http_find_hdr(m, "cookie", 6, i)) >= 0;) {
-		const char *v = http_hdr_value(m, &m->hdrs[i]);
 		size_t vl = m->hdrs[i].vlen;
-		const char *p = v, *end = v + vl;
-		while (p < end) {
-			while (p < end && (*p == ' ' || *p == '\t' || *p == ';' || *p == ','))
-				p++;
-			const char *es = p;
-			while (p < end && *p != ';' && *p != ',')
-				p++;
-			const char *ee = p, *eq = memchr(es, '=', (size_t)(ee - es));
-			if (!eq || (size_t)(eq - es) != c->nlen || memcmp(es, c->name, c->nlen) != 0)
-				continue;
-			const char *val = eq + 1, *vend = ee;
-			while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
-				vend--;
-			if (val < vend && *val == '"' && vend - val >= 2 && vend[-1] == '"') {
-				val++;
-				vend--;
-			}
-			const char *sv = val, *svend = vend;
-			if (c->mode == CK_PREFIX) {
-				const char *tilde = memchr(val, '~', (size_t)(vend - val));
-				if (!tilde)
-					continue;   /* the application's own value, no server yet */
-				svend = tilde;
-			} else if (c->mode == CK_INSERT) {
-				const char *bar = memchr(val, '|', (size_t)(vend - val));
-				if (bar)
-					svend = bar;
-			}
-			if (s->flags & SF_IGNORE_PERSIST) {
-				s->txn->ck_req = 'U';
-			} else {
-				struct server *srv = find_server(be, sv, (size_t)(svend - sv));
-				char state = 'I';
-				if (srv && c->mode == CK_INSERT && svend < vend && (c->maxidle || c->maxlife)) {
-					/* dates: ignore a cookie idle or alive for too long */
-					const char *d1 = svend + 1, *d1e = memchr(d1, '|', (size_t)(vend - d1));
-					int ok1, ok2 = 1;
-					unsigned long last = parse_hex(d1, d1e ? d1e : vend, &ok1);
-					unsigned long first = d1e ? parse_hex(d1e + 1, vend, &ok2) : last;
-					unsigned long now = (unsigned long)time(NULL);
-					if (!ok1 || !ok2 || last > now + 86400 || first > now + 86400) {
-						srv = NULL;
-					} else if (c->maxidle && now > last + (unsigned long)c->maxidle) {
-						srv = NULL;
-						state = 'E';
-					} else if (c->maxlife && now > first + (unsigned long)c->maxlife) {
-						srv = NULL;
-						state = 'O';
-					} else {
-						s->txn->ck_first_seen = first;
-						s->txn->ck_last_seen = last;
-					}
-				}
-				if (srv) {
-					int usable = !(srv->admin & SRV_ADMF_MAINT) && srv->state != SRV_ST_STOPPED;
-					if (usable || force) {
-						s->srv = srv;
-						s->flags |= SF_DIRECT;
-						state = 'V';
-					} else {
-						state = 'D';
-					}
-				}
-				s->txn->ck_req = state;
-			}
-			/* what the server must not see */
-			if (c->mode == CK_INSERT && (c->flags & CK_F_INDIRECT)) {
-				cookie_remove(m, i, v, vl, es, ee);
-				break;   /* the header changed: the rest is looked at no more */
-			}
-			if (c->mode == CK_PREFIX) {
-				char buf[4096];
-				const char *tilde = memchr(val, '~', (size_t)(vend - val));
-				size_t n1 = (size_t)(val - v), n2 = (size_t)(v + vl - tilde - 1);
-				if (n1 + n2 < sizeof(buf)) {
-					memcpy(buf, v, n1);
-					memcpy(buf + n1, tilde + 1, n2);
-					http_hdr_set_value(m, i, buf, n1 + n2);
-				}
-				break;
-			}
-		}
+		if (vl > (size_t)global.bufsize)
+			continue;
+		memcpy(buf, http_hdr_value(m, &m->hdrs[i]), vl);
+		size_t n = cookie_header(s, c, buf, vl), skip = 0;
+		if (n == vl)
+			continue;
+		/* the first cookie removed leaves the blank after its ';' */
+		while (skip < n && IS_SPHT(buf[skip]))
+			skip++;
+		if (n > skip)
+			http_hdr_set_value(m, i, buf + skip, n - skip);
+		else
+			http_hdr_del(m, i);
 	}
 }
 
@@ -529,7 +657,7 @@ void cookie_response(struct stream *s)
 		unsigned long now = (unsigned long)time(NULL);
 		int refresh = c->maxidle && (s->flags & SF_DIRECT) && s->txn->ck_last_seen &&
 		              now >= s->txn->ck_last_seen + (unsigned long)c->maxidle / 2;
-		if ((s->flags & SF_DIRECT) && s->txn->ck_req == 'V' && !refresh)
+		if ((s->flags & SF_DIRECT) && !refresh)
 			return;   /* the client has it already */
 		if (!srv->cookie) {
 			/* a server without a cookie: the client's one is deleted */

@@ -32,7 +32,8 @@
 
 /* Flags that belong to one transaction and are cleared at its end. */
 #define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | SF_LB_KEY | \
-                     SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED | SF_DIRECT | SF_IGNORE_PERSIST)
+                     SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED | SF_DIRECT | SF_IGNORE_PERSIST | \
+                     SF_FORCE_PERSIST)
 
 /*------------------------------------------------------------------------
  * Transactions

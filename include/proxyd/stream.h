@@ -62,6 +62,7 @@ enum {
 	SF_LB_KEY        = 1 << 26,  /* s->lb_key holds the balancing hash of this request */
 	SF_DIRECT        = 1 << 27,  /* persistence chose s->srv: no balancing */
 	SF_IGNORE_PERSIST = 1 << 28, /* ignore-persist matched */
+	SF_FORCE_PERSIST = 1 << 29,  /* force-persist matched: down servers too, no redispatch */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
