@@ -398,37 +398,64 @@ static long ck_item_strip(struct ck_item *it, char *end)
 	return before + after;
 }
 
-/* Insert-mode dates after the server's value ("SRV|last|first"): a cookie
- * idle or alive for too long names no server any more. */
-static void cookie_dates(struct stream *s, const struct cookie_conf *c, char *bar, char *val_end, char **delim)
-{
-	char *d1 = bar + 1, *d1e = memchr(d1, '|', (size_t)(val_end - d1));
-	unsigned long v1 = 0, v2 = 0;
-	int ok1 = d1 < (d1e ? d1e : val_end), ok2 = 1;
-	unsigned long now = (unsigned long)time(NULL);
+/*------------------------------------------------------------------------
+ * Dates (maxidle, maxlife)
+ *
+ * "SRV|<last seen>|<first seen>": each date is 30 bits in 5 characters of
+ * base64, the time in units of 4 seconds (HAProxy's s30tob64/b64tos30),
+ * so that cookies set by HAProxy stay valid behind proxyd and back.
+ */
+static const char b64tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-	for (char *p = d1; ok1 && p < (d1e ? d1e : val_end); p++)
-		ok1 = isxdigit((unsigned char)*p) && !isupper((unsigned char)*p) &&
-		      (v1 = v1 * 16 + (unsigned long)(isdigit((unsigned char)*p) ? *p - '0' : *p - 'a' + 10), 1);
-	for (char *p = d1e ? d1e + 1 : val_end; ok2 && p < val_end; p++)
-		ok2 = isxdigit((unsigned char)*p) && !isupper((unsigned char)*p) &&
-		      (v2 = v2 * 16 + (unsigned long)(isdigit((unsigned char)*p) ? *p - '0' : *p - 'a' + 10), 1);
-	if (!d1e)
-		v2 = v1;
-	if (c->mode != CK_INSERT || !(c->maxidle || c->maxlife))
-		return;
-	if (!ok1 || !ok2 || v1 > now + 86400 || v2 > now + 86400) {
-		*delim = NULL;
-	} else if (c->maxidle && now > v1 + (unsigned long)c->maxidle) {
-		s->txn->ck_req = 'E';
-		*delim = NULL;
-	} else if (c->maxlife && now > v2 + (unsigned long)c->maxlife) {
-		s->txn->ck_req = 'O';
-		*delim = NULL;
-	} else {
-		s->txn->ck_first_seen = v2;
-		s->txn->ck_last_seen = v1;
+int cookie_date_decode(const char *in)
+{
+	int out = 0;
+
+	for (int i = 0; i < 5; i++) {
+		const char *p = in[i] ? strchr(b64tab, in[i]) : NULL;
+		if (!p)
+			return -1;
+		out = (out << 6) + (int)(p - b64tab);
 	}
+	return out;
+}
+
+void cookie_date_encode(unsigned v, char out[5])
+{
+	for (int i = 0; i < 5; i++)
+		out[i] = b64tab[(v >> (24 - 6 * i)) & 0x3f];
+}
+
+/* The dates after the first '|' at <bar>: each is read when its 5
+ * characters are there, and kept only when not zero (as HAProxy). */
+static void cookie_dates_read(struct http_txn *txn, const char *bar, const char *val_end)
+{
+	const char *d = bar + 1;
+	int v;
+
+	if (val_end - d >= 5 && (v = cookie_date_decode(d)) > 0)
+		txn->ck_last_date = (unsigned)v << 2;
+	d = memchr(d, '|', (size_t)(val_end - d));
+	if (d && val_end - d > 5 && (v = cookie_date_decode(d + 1)) > 0)
+		txn->ck_first_date = (unsigned)v << 2;
+}
+
+/* maxlife first, then maxidle: a cookie too old, idle for too long or
+ * dated more than a day ahead (a clock fixed by the admin) names no
+ * server any more. Returns 0 when it must be ignored. */
+static int cookie_dates_valid(struct http_txn *txn, const struct cookie_conf *c)
+{
+	long long now = (long long)time(NULL);
+	long long first = txn->ck_first_date, last = txn->ck_last_date;
+
+	if (first && c->maxlife && (now - first > c->maxlife || first - now > 86400))
+		txn->ck_req = 'O';
+	else if (last && c->maxidle && (now - last > c->maxidle || last - now > 86400))
+		txn->ck_req = 'E';
+	else
+		return 1;
+	txn->ck_first_date = txn->ck_last_date = 0;
+	return 0;
 }
 
 /* Where the server's part of the value ends: at '~' in prefix mode (the
@@ -439,10 +466,10 @@ static char *cookie_delim(struct stream *s, const struct cookie_conf *c, char *v
 	char *delim = memchr(val_beg, c->mode == CK_PREFIX ? '~' : '|', (size_t)(val_end - val_beg));
 
 	if (!delim)
-		return val_end;
-	if (c->mode != CK_PREFIX)
-		cookie_dates(s, c, delim, val_end, &delim);
-	return delim;
+		delim = val_end;
+	else if (c->mode != CK_PREFIX)
+		cookie_dates_read(s->txn, delim, val_end);
+	return cookie_dates_valid(s->txn, c) ? delim : NULL;
 }
 
 /* Our cookie names a server (<id>, <len> bytes): the first one with that
@@ -630,6 +657,36 @@ static int find_set_cookie(struct http_msg *m, const struct cookie_conf *c, int 
 	return -1;
 }
 
+/* Does the client need a (new) cookie? When it did not come with a valid
+ * one, and, as HAProxy, when the dates need it: the last-seen date has
+ * passed (with maxidle, or when the client's cookie has one), the
+ * first-seen date is missing (maxlife) or must go (no maxlife). */
+static int cookie_needs_insert(const struct stream *s, const struct cookie_conf *c)
+{
+	const struct http_txn *txn = s->txn;
+	long long now = (long long)time(NULL);
+
+	if (!(s->flags & SF_DIRECT))
+		return 1;
+	if ((c->maxidle || txn->ck_last_date) && (!txn->ck_last_date || (long long)txn->ck_last_date < now))
+		return 1;
+	return c->maxlife ? !txn->ck_first_date : txn->ck_first_date != 0;
+}
+
+/* "NAME=VALUE", with the dates when maxidle or maxlife is set: the last
+ * seen one is now (rounded up to 4 s), the first seen one is kept. */
+static int cookie_value(const struct stream *s, const struct cookie_conf *c, char *out, size_t size)
+{
+	unsigned now4 = (unsigned)((time(NULL) + 3) >> 2);
+	char d1[6] = "", d2[6] = "";
+
+	if (c->maxidle || c->maxlife)
+		cookie_date_encode(now4, d1);
+	if (c->maxlife)
+		cookie_date_encode(s->txn->ck_first_date ? s->txn->ck_first_date >> 2 : now4, d2);
+	return snprintf(out, size, "%s=%s%s%s%s%s", c->name, s->srv->cookie, *d1 ? "|" : "", d1, *d2 ? "|" : "", d2);
+}
+
 void cookie_response(struct stream *s)
 {
 	struct proxy *be = s->be;
@@ -654,10 +711,7 @@ void cookie_response(struct stream *s)
 			http_hdr_del(m, k);
 		if (!srv || ((c->flags & CK_F_POSTONLY) && s->txn->meth != HTTP_METH_POST))
 			return;
-		unsigned long now = (unsigned long)time(NULL);
-		int refresh = c->maxidle && (s->flags & SF_DIRECT) && s->txn->ck_last_seen &&
-		              now >= s->txn->ck_last_seen + (unsigned long)c->maxidle / 2;
-		if ((s->flags & SF_DIRECT) && !refresh)
+		if (!cookie_needs_insert(s, c))
 			return;   /* the client has it already */
 		if (!srv->cookie) {
 			/* a server without a cookie: the client's one is deleted */
@@ -668,19 +722,12 @@ void cookie_response(struct stream *s)
 			}
 			return;
 		}
-		int n;
-		if (c->maxidle || c->maxlife) {
-			unsigned long first = s->txn->ck_first_seen && (s->flags & SF_DIRECT) ? s->txn->ck_first_seen : now;
-			n = snprintf(line, sizeof(line), "%s=%s|%lx|%lx; path=/%s%s%s%s", c->name, srv->cookie, now, first,
-			             c->domains ? c->domains : "", (c->flags & CK_F_HTTPONLY) ? "; HttpOnly" : "",
-			             (c->flags & CK_F_SECURE) ? "; Secure" : "", c->attrs ? c->attrs : "");
-		} else {
-			n = snprintf(line, sizeof(line), "%s=%s; path=/%s%s%s%s", c->name, srv->cookie,
-			             c->domains ? c->domains : "", (c->flags & CK_F_HTTPONLY) ? "; HttpOnly" : "",
-			             (c->flags & CK_F_SECURE) ? "; Secure" : "", c->attrs ? c->attrs : "");
-		}
+		int n = cookie_value(s, c, line, sizeof(line));
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "; path=/%s%s%s%s", c->domains ? c->domains : "",
+		              (c->flags & CK_F_HTTPONLY) ? "; HttpOnly" : "", (c->flags & CK_F_SECURE) ? "; Secure" : "",
+		              c->attrs ? c->attrs : "");
 		if (n > 0 && (size_t)n < sizeof(line) && http_hdr_add(m, "Set-Cookie", 10, line, (size_t)n) == 0) {
-			s->txn->ck_res = refresh ? 'U' : 'I';
+			s->txn->ck_res = (s->flags & SF_DIRECT) ? 'U' : 'I';
 			if ((c->flags & CK_F_NOCACHE) && cacheable(s, m))
 				http_hdr_add(m, "Cache-Control", 13, "private", 7);
 		}

@@ -48,4 +48,10 @@ void cookie_request(struct stream *s);
 /* Response head, after the http-response rules. */
 void cookie_response(struct stream *s);
 
+/* Dates in insert-mode values ("SRV|<last seen>|<first seen>"): 30 bits
+ * in 5 base64 characters, the date in units of 4 seconds, as HAProxy.
+ * Decoding returns -1 unless <in> starts with 5 base64 characters. */
+int cookie_date_decode(const char *in);
+void cookie_date_encode(unsigned v, char out[5]);
+
 #endif

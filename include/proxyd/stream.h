@@ -81,8 +81,8 @@ struct http_txn {
 	uint16_t rline_len;
 	unsigned char logged;
 	char ck_req, ck_res;          /* cookie persistence letters of the log (%tsc) */
-	unsigned long ck_first_seen;  /* insert-mode cookie dates, seconds */
-	unsigned long ck_last_seen;
+	unsigned ck_first_date;       /* dates of the client's cookie (maxlife, maxidle), s */
+	unsigned ck_last_date;
 	uint32_t arena_used;          /* bytes of the arena used by rules */
 	struct var_value *vars;       /* txn/req/res variables */
 	char rline[256];              /* request line, kept for the log */
