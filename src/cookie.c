@@ -643,20 +643,6 @@ static int cacheable(const struct stream *s, struct http_msg *m)
 	       http_find_hdr(m, "etag", 4, -1) >= 0;
 }
 
-/* Set-Cookie headers of the response carrying <name>: calls <fn> on each. */
-static int find_set_cookie(struct http_msg *m, const struct cookie_conf *c, int from)
-{
-	for (int i = from; (i = http_find_hdr(m, "set-cookie", 10, i)) >= 0;) {
-		const char *v = http_hdr_value(m, &m->hdrs[i]);
-		size_t vl = m->hdrs[i].vlen;
-		while (vl && (*v == ' ' || *v == '\t'))
-			v++, vl--;
-		if (vl > c->nlen && memcmp(v, c->name, c->nlen) == 0 && v[c->nlen] == '=')
-			return i;
-	}
-	return -1;
-}
-
 /* Does the client need a (new) cookie? When it did not come with a valid
  * one, and, as HAProxy, when the dates need it: the last-seen date has
  * passed (with maxidle, or when the client's cookie has one), the
@@ -687,66 +673,109 @@ static int cookie_value(const struct stream *s, const struct cookie_conf *c, cha
 	return snprintf(out, size, "%s=%s%s%s%s%s", c->name, s->srv->cookie, *d1 ? "|" : "", d1, *d2 ? "|" : "", d2);
 }
 
+/* One Set-Cookie header of the response (a copy in <buf>, <len> bytes):
+ * the blanks around '=' go (HAProxy rewrites every Set-Cookie so); ours
+ * is left alone with preserve, deleted when a cookie is inserted (insert
+ * mode) or when the client has it already (indirect), else gets the
+ * server's value (rewrite) or its "SRV~" prefix (prefix). Returns the new
+ * length, 0 to delete the header. */
+static size_t set_cookie_header(struct stream *s, const struct cookie_conf *c, char *buf, size_t len, size_t size)
+{
+	const struct server *srv = s->srv;
+	char *end = buf + len;
+	struct ck_item it;
+
+	ck_item_parse(&it, buf, end);
+	if (it.equal == it.val_end)
+		return len;   /* no '=': not a cookie */
+	end += ck_item_strip(&it, end);
+	len = (size_t)(end - buf);
+	if ((s->flags & SF_IGNORE_PERSIST) || it.att_end - it.att_beg != (long)c->nlen ||
+	    memcmp(it.att_beg, c->name, c->nlen) != 0)
+		return len;
+
+	s->txn->ck_res = 'P';
+	if (c->flags & CK_F_PRESERVE)
+		return len;
+	if ((srv && c->mode == CK_INSERT) || ((s->flags & SF_DIRECT) && (c->flags & CK_F_INDIRECT))) {
+		s->txn->ck_res = 'D';
+		return 0;
+	}
+	if (!srv || !srv->cookie || (c->mode != CK_REWRITE && c->mode != CK_PREFIX))
+		return len;
+	/* rewrite replaces the value, prefix inserts "SRV~" before it */
+	size_t keep = c->mode == CK_REWRITE ? (size_t)(it.val_end - it.val_beg) : 0;
+	size_t add = srv->cookie_len + (c->mode == CK_PREFIX);
+	if (len - keep + add > size)
+		return len;
+	memmove(it.val_beg + add, it.val_beg + keep, (size_t)(end - it.val_beg) - keep);
+	memcpy(it.val_beg, srv->cookie, srv->cookie_len);
+	if (c->mode == CK_PREFIX)
+		it.val_beg[srv->cookie_len] = '~';
+	s->txn->ck_res = 'R';
+	return len - keep + add;
+}
+
+/* The Set-Cookie headers of the response, one by one. */
+static void set_cookie_headers(struct stream *s, const struct cookie_conf *c)
+{
+	struct http_msg *m = &s->txn->rsp;
+	char *buf = s->th->scratch;
+	size_t size = (size_t)global.bufsize;
+
+	for (int i = -1; (i = http_find_hdr(m, "set-cookie", 10, i)) >= 0;) {
+		size_t vl = m->hdrs[i].vlen;
+		if (vl > size)
+			continue;
+		memcpy(buf, http_hdr_value(m, &m->hdrs[i]), vl);
+		size_t n = set_cookie_header(s, c, buf, vl, size);
+		if (!n)
+			http_hdr_del(m, i);
+		else if (n != vl || memcmp(buf, http_hdr_value(m, &m->hdrs[i]), vl) != 0)
+			http_hdr_set_value(m, i, buf, n);
+	}
+}
+
+/* Insert mode: the Set-Cookie the client needs, as HAProxy writes it. A
+ * server without a cookie (e.g. a backup one) has the client's cookie
+ * expired instead. */
+static void cookie_insert(struct stream *s, const struct cookie_conf *c)
+{
+	struct http_msg *m = &s->txn->rsp;
+	char line[2048];
+	int n;
+
+	if (s->srv->cookie)
+		n = cookie_value(s, c, line, sizeof(line));
+	else
+		n = snprintf(line, sizeof(line), "%s=; Expires=Thu, 01-Jan-1970 00:00:01 GMT", c->name);
+	if (n <= 0 || (size_t)n >= sizeof(line))
+		return;
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "; path=/%s%s%s%s", c->domains ? c->domains : "",
+	              (c->flags & CK_F_HTTPONLY) ? "; HttpOnly" : "", (c->flags & CK_F_SECURE) ? "; Secure" : "",
+	              c->attrs ? c->attrs : "");
+	if (n <= 0 || (size_t)n >= sizeof(line) || http_hdr_add(m, "Set-Cookie", 10, line, (size_t)n) < 0)
+		return;
+	s->txn->ck_res = s->srv->cookie && (s->flags & SF_DIRECT) ? 'U' : 'I';
+	if ((c->flags & CK_F_NOCACHE) && cacheable(s, m))
+		http_hdr_add(m, "Cache-Control", 13, "private", 7);
+}
+
 void cookie_response(struct stream *s)
 {
-	struct proxy *be = s->be;
-	const struct cookie_conf *c = be->c.cookie;
-	struct http_msg *m = &s->txn->rsp;
-	struct server *srv = s->srv;
-	char line[2048];
+	const struct cookie_conf *c = s->be->c.cookie;
 
 	s->txn->ck_res = '-';
 	if (!c)
 		return;
 	s->txn->ck_res = 'N';
-	int i = find_set_cookie(m, c, -1);
-
-	if (c->mode == CK_INSERT) {
-		if (i >= 0 && (c->flags & CK_F_PRESERVE)) {
-			s->txn->ck_res = 'P';
-			return;
-		}
-		/* a server-set cookie of that name never reaches the client */
-		for (int k = i; k >= 0; k = find_set_cookie(m, c, k))
-			http_hdr_del(m, k);
-		if (!srv || ((c->flags & CK_F_POSTONLY) && s->txn->meth != HTTP_METH_POST))
-			return;
-		if (!cookie_needs_insert(s, c))
-			return;   /* the client has it already */
-		if (!srv->cookie) {
-			/* a server without a cookie: the client's one is deleted */
-			if (s->txn->ck_req != 'N' && s->txn->ck_req != '-') {
-				int n = snprintf(line, sizeof(line), "%s=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/", c->name);
-				http_hdr_add(m, "Set-Cookie", 10, line, (size_t)n);
-				s->txn->ck_res = 'D';
-			}
-			return;
-		}
-		int n = cookie_value(s, c, line, sizeof(line));
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "; path=/%s%s%s%s", c->domains ? c->domains : "",
-		              (c->flags & CK_F_HTTPONLY) ? "; HttpOnly" : "", (c->flags & CK_F_SECURE) ? "; Secure" : "",
-		              c->attrs ? c->attrs : "");
-		if (n > 0 && (size_t)n < sizeof(line) && http_hdr_add(m, "Set-Cookie", 10, line, (size_t)n) == 0) {
-			s->txn->ck_res = (s->flags & SF_DIRECT) ? 'U' : 'I';
-			if ((c->flags & CK_F_NOCACHE) && cacheable(s, m))
-				http_hdr_add(m, "Cache-Control", 13, "private", 7);
-		}
+	set_cookie_headers(s, c);
+	if (c->mode != CK_INSERT || !s->srv || (s->flags & SF_IGNORE_PERSIST))
 		return;
-	}
-
-	if (c->mode == CK_PASSIVE || i < 0 || !srv || !srv->cookie)
+	if (s->txn->ck_res == 'P' && (c->flags & CK_F_PRESERVE))
+		return;   /* the application set it: its value stays */
+	if ((c->flags & CK_F_POSTONLY) && s->txn->meth != HTTP_METH_POST)
 		return;
-	/* rewrite: the value becomes the server's; prefix: "SRV~value" */
-	const char *v = http_hdr_value(m, &m->hdrs[i]);
-	size_t vl = m->hdrs[i].vlen;
-	const char *val = (const char *)memchr(v, '=', vl) + 1;
-	const char *semi = memchr(val, ';', vl - (size_t)(val - v));
-	const char *vend = semi ? semi : v + vl;
-	int n;
-	if (c->mode == CK_REWRITE)
-		n = snprintf(line, sizeof(line), "%.*s%s%.*s", (int)(val - v), v, srv->cookie, (int)(v + vl - vend), vend);
-	else
-		n = snprintf(line, sizeof(line), "%.*s%s~%.*s", (int)(val - v), v, srv->cookie, (int)(v + vl - val), val);
-	if (n > 0 && (size_t)n < sizeof(line) && http_hdr_set_value(m, i, line, (size_t)n) == 0)
-		s->txn->ck_res = 'R';
+	if (cookie_needs_insert(s, c))
+		cookie_insert(s, c);
 }
