@@ -613,34 +613,67 @@ void cookie_request(struct stream *s)
 /*------------------------------------------------------------------------
  * Response side
  */
-/* Could a shared cache store this response? As HAProxy judges it for
- * "nocache": a GET or HEAD answered with a cacheable status, with freshness
- * information, and not already marked private, no-cache or no-store. */
+/* Is <v> (<len> bytes) equal to <word>, or does it start with it, case
+ * ignored? */
+static int word_is(const char *v, size_t len, const char *word, int prefix)
+{
+	size_t wl = strlen(word);
+
+	return (prefix ? len >= wl : len == wl) && strncasecmp(v, word, wl) == 0;
+}
+
+/* Cache-Control values, comma-separated (outside quotes) over all the
+ * headers: what they say of the response. <ok> is updated in their
+ * order (the last word wins), <fresh> set by max-age / s-maxage. */
+static void cache_control(struct http_msg *m, int *ok, int *fresh)
+{
+	for (int i = -1; (i = http_find_hdr(m, "cache-control", 13, i)) >= 0;) {
+		const char *p = http_hdr_value(m, &m->hdrs[i]), *end = p + m->hdrs[i].vlen;
+		while (p < end) {
+			const char *v = p, *ve;
+			int quoted = 0;
+			for (; p < end && (quoted || *p != ','); p++)
+				quoted ^= *p == '"';
+			for (ve = p++; v < ve && IS_SPHT(*v); v++)
+				;
+			while (ve > v && IS_SPHT(ve[-1]))
+				ve--;
+			size_t l = (size_t)(ve - v);
+			if (word_is(v, l, "public", 0))
+				*ok = 1;
+			else if (word_is(v, l, "private", 0) || word_is(v, l, "no-cache", 0) || word_is(v, l, "no-store", 0) ||
+			         word_is(v, l, "max-age=0", 0) || word_is(v, l, "s-maxage=0", 0))
+				*ok = 0;
+			else if (word_is(v, l, "max-age", 1) || word_is(v, l, "s-maxage", 1))
+				*fresh = 1;
+		}
+	}
+}
+
+/* Could a shared cache store this response? HAProxy's view for "nocache":
+ * a GET, HEAD, OPTIONS or TRACE answered with a status cacheable by
+ * default (RFC 7231 6.1), unless the first Pragma is "no-cache" or
+ * Cache-Control says private, no-cache, no-store, max-age=0 or s-maxage=0
+ * ("public" says the contrary, whatever the method and status); and then
+ * only if it has freshness information (max-age, s-maxage, Expires) or a
+ * validator (ETag, Last-Modified): without them no cache keeps it. */
 static int cacheable(const struct stream *s, struct http_msg *m)
 {
 	static const short statuses[] = { 200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501 };
-	int st = s->txn->status, ok = 0, fresh = 0;
+	enum http_meth meth = s->txn->meth;
+	int ok = 0, fresh = 0;
 
-	if (s->txn->meth != HTTP_METH_GET && s->txn->meth != HTTP_METH_HEAD)
+	if (meth == HTTP_METH_GET || meth == HTTP_METH_HEAD || meth == HTTP_METH_OPTIONS || meth == HTTP_METH_TRACE)
+		for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
+			ok |= s->txn->status == statuses[k];
+	int p = http_find_hdr(m, "pragma", 6, -1);
+	if (p >= 0 && word_is(http_hdr_value(m, &m->hdrs[p]), m->hdrs[p].vlen, "no-cache", 0))
 		return 0;
-	for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
-		ok |= st == statuses[k];
-	if (!ok)
-		return 0;
-	for (int i = -1; (i = http_find_hdr(m, "cache-control", 13, i)) >= 0;) {
-		const char *v = http_hdr_value(m, &m->hdrs[i]);
-		size_t vl = m->hdrs[i].vlen;
-		if (http_value_has_token(v, vl, "private", 7) || http_value_has_token(v, vl, "no-cache", 8) ||
-		    http_value_has_token(v, vl, "no-store", 8))
-			return 0;
-		if (memmem(v, vl, "max-age", 7))
-			fresh = 1;
-	}
-	for (int i = -1; (i = http_find_hdr(m, "pragma", 6, i)) >= 0;)
-		if (http_value_has_token(http_hdr_value(m, &m->hdrs[i]), m->hdrs[i].vlen, "no-cache", 8))
-			return 0;
-	return fresh || http_find_hdr(m, "expires", 7, -1) >= 0 || http_find_hdr(m, "last-modified", 13, -1) >= 0 ||
-	       http_find_hdr(m, "etag", 4, -1) >= 0;
+	cache_control(m, &ok, &fresh);
+	if (!fresh)
+		fresh = http_find_hdr(m, "expires", 7, -1) >= 0 || http_find_hdr(m, "etag", 4, -1) >= 0 ||
+		        http_find_hdr(m, "last-modified", 13, -1) >= 0;
+	return ok && fresh;
 }
 
 /* Does the client need a (new) cookie? When it did not come with a valid
