@@ -567,30 +567,31 @@ static size_t cookie_header(struct stream *s, const struct cookie_conf *c, char 
 	return (size_t)(hdr_end - hdr_beg);
 }
 
+/* The backend's force-persist / ignore-persist lines, in their order: the
+ * first one whose condition holds decides (HAProxy does this as soon as
+ * the backend is known, before the backend's http-request rules). */
+void persist_rules_apply(struct stream *s)
+{
+	struct persist_rule *r;
+
+	list_for_each(r, &s->be->persist_rules, list) {
+		if (cond_eval(r->cond, s)) {
+			s->flags |= r->force ? SF_FORCE_PERSIST : SF_IGNORE_PERSIST;
+			return;
+		}
+	}
+}
+
 void cookie_request(struct stream *s)
 {
-	struct proxy *be = s->be;
-	const struct cookie_conf *c = be->c.cookie;
+	const struct cookie_conf *c = s->be->c.cookie;
 	struct http_msg *m = &s->txn->req;
-	struct persist_rule *r;
 	char *buf = s->th->scratch;
 
 	s->txn->ck_req = '-';
 	if (!c)
 		return;
 	s->txn->ck_req = 'N';
-
-	/* ignore-persist / force-persist: frontend rules first, then backend */
-	for (int pass = 0; pass < 2; pass++) {
-		struct proxy *px = pass ? be : s->fe;
-		if (pass && be == s->fe)
-			break;
-		list_for_each(r, &px->persist_rules, list) {
-			if (!cond_eval(r->cond, s))
-				continue;
-			s->flags |= r->force ? SF_FORCE_PERSIST : SF_IGNORE_PERSIST;
-		}
-	}
 
 	for (int i = -1; (i = http_find_hdr(m, "cookie", 6, i)) >= 0;) {
 		size_t vl = m->hdrs[i].vlen;

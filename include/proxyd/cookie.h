@@ -42,6 +42,9 @@ struct persist_rule {
 	int force;               /* force-persist, else ignore-persist */
 };
 
+/* The backend is known: its force-persist / ignore-persist rules decide,
+ * before its http-request rules run (as HAProxy). */
+void persist_rules_apply(struct stream *s);
 /* Request head, once the backend is known: may pick the server (SF_DIRECT)
  * and strips what the server must not see. */
 void cookie_request(struct stream *s);
