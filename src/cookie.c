@@ -588,7 +588,6 @@ void cookie_request(struct stream *s)
 	struct http_msg *m = &s->txn->req;
 	char *buf = s->th->scratch;
 
-	s->txn->ck_req = '-';
 	if (!c)
 		return;
 	s->txn->ck_req = 'N';
@@ -799,7 +798,6 @@ void cookie_response(struct stream *s)
 {
 	const struct cookie_conf *c = s->be->c.cookie;
 
-	s->txn->ck_res = '-';
 	if (!c)
 		return;
 	s->txn->ck_res = 'N';
@@ -812,4 +810,22 @@ void cookie_response(struct stream *s)
 		return;
 	if (cookie_needs_insert(s, c))
 		cookie_insert(s, c);
+}
+
+/*------------------------------------------------------------------------
+ * Log
+ */
+/* HAProxy shows the cookie letters when the backend's cookie can change
+ * something (insert, rewrite, prefix or indirect): a passive cookie only
+ * read gets "--". A transaction that ended before the cookie was looked
+ * at (an error, a deny) says N. */
+void cookie_log_letters(const struct stream *s, char out[2])
+{
+	const struct cookie_conf *c = s->be ? s->be->c.cookie : NULL;
+
+	out[0] = out[1] = '-';
+	if (!c || !s->txn || (c->mode == CK_PASSIVE && !(c->flags & CK_F_INDIRECT)))
+		return;
+	out[0] = s->txn->ck_req ? s->txn->ck_req : 'N';
+	out[1] = s->txn->ck_res ? s->txn->ck_res : 'N';
 }

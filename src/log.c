@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <proxyd/addr.h>
+#include <proxyd/cookie.h>
 #include <proxyd/global.h>
 #include <proxyd/log.h>
 #include <proxyd/proxy.h>
@@ -31,7 +32,7 @@ void log_event(enum diag_level lvl, const char *fmt, ...)
 void log_txn(struct stream *s)
 {
 	struct http_txn *txn = s->txn;
-	char line[1024], host[64], date[64];
+	char line[1024], host[64], date[64], ck[2];
 
 	if (!txn || txn->logged)
 		return;
@@ -39,6 +40,7 @@ void log_txn(struct stream *s)
 	if (!(global.mode & MODE_DEBUG))
 		return;
 
+	cookie_log_letters(s, ck);
 	uint64_t now = th_now_ms(s->th);
 	time_t sec = (time_t)(txn->t_start / 1000);
 	struct tm tm;
@@ -60,7 +62,7 @@ void log_txn(struct stream *s)
 	                 addr_host_str(&s->src.sa, host, sizeof(host)), addr_port(&s->src.sa), date, s->fe->id,
 	                 s->be ? s->be->id : s->fe->id, s->srv ? s->srv->id : "<NOSRV>", tr, tw, tc, trs, ta,
 	                 txn->status, (unsigned long long)txn->bytes_out, s->term[0], s->term[1],
-	                 txn->ck_req ? txn->ck_req : '-', txn->ck_res ? txn->ck_res : '-',
+	                 ck[0], ck[1],
 	                 global.actconn, s->fe->feconn, s->be ? s->be->beconn : 0,
 	                 s->srv ? s->srv->served : 0, s->be ? s->be->c.retries - s->conn_retries : 0,
 	                 (int)txn->rline_len, txn->rline, s->why ? " # " : "", s->why ? s->why : "");
