@@ -812,6 +812,14 @@ void cookie_response(struct stream *s)
 		cookie_insert(s, c);
 }
 
+/* option redispatch took a persisted request to another server: HAProxy
+ * then logs its cookie as the one of a down server. */
+void cookie_server_changed(struct stream *s)
+{
+	if (s->txn && s->txn->ck_req == 'V')
+		s->txn->ck_req = 'D';
+}
+
 /*------------------------------------------------------------------------
  * Log
  */

@@ -51,6 +51,8 @@ void cookie_request(struct stream *s);
 /* Response head, after the http-response rules. */
 void cookie_response(struct stream *s);
 
+/* A persisted request was redispatched to another server. */
+void cookie_server_changed(struct stream *s);
 /* The two cookie letters of the log (%tsc, 3rd and 4th characters). */
 void cookie_log_letters(const struct stream *s, char out[2]);
 
