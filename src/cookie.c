@@ -1,20 +1,25 @@
-/* Cookie persistence: "cookie NAME insert|rewrite|prefix [options]" in a
- * backend, "cookie VALUE" on its servers.
+/* Cookie persistence: "cookie NAME [insert|rewrite|prefix] [options]" in a
+ * backend, "cookie VALUE" on its servers, "option persist",
+ * "force-persist" and "ignore-persist". Everything follows HAProxy 2.6
+ * (http_manage_client_side_cookies, http_manage_server_side_cookies and
+ * the insertion code of http_process_res_common), byte for byte where the
+ * client or the server can see it.
  *
- * Request side (while the head can be read): find the cookie, match its
- * value with a server. A usable server (UP, NOLB, DRAIN) gets the request
- * directly, past the balancer and its weights; a DOWN one only with
- * "option persist" or a matching "force-persist"; otherwise the request is
- * balanced and gets a new cookie. "ignore-persist" skips the cookie.
- * indirect removes the cookie before the server; prefix strips the
- * "SRV~" part the application must not see.
+ * Request side, once the backend's http-request rules ran: each Cookie
+ * header is read; the first occurrence of our cookie whose value names a
+ * server that is up (or down, with option persist or force-persist) sends
+ * the request to that server directly (SF_DIRECT), past the balancer.
+ * insert+indirect removes the cookie before the server, prefix mode
+ * removes its "SRV~" part. ignore-persist makes the cookie unused.
  *
- * Response side: insert mode adds the cookie when the client did not send
- * a valid one (or its dates need refreshing), rewrite replaces the value
- * the application set, prefix prepends "SRV~" to it.
+ * Response side, after the http-response rules: every Set-Cookie of our
+ * name is left alone (preserve), deleted (insert, or indirect when the
+ * client had it), rewritten (rewrite) or prefixed (prefix); insert mode
+ * then adds the cookie the client needs, with its dates for maxidle and
+ * maxlife, and "Cache-Control: private" (nocache) on cacheable responses.
  *
- * Each case leaves the log's cookie letters (%tsc): request N I D V E O U,
- * response N I U P R D.
+ * Each step leaves the log's cookie letters (%tsc): request N I D V E O U,
+ * response N P D I R U.
  */
 #include <ctype.h>
 #include <stdio.h>
