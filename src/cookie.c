@@ -149,10 +149,6 @@ static int parse_cookie(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 	size_t dl = 0, al = 0;
 	int modes = 0;
 
-	if (ctx->inv) {
-		ctx->px->c.cookie = NULL;
-		return 0;
-	}
 	/* HAProxy takes any name; one with these characters can never match */
 	for (const char *p = args[0]; *p; p++)
 		if (!isgraph((unsigned char)*p) || strchr("=;,\"", *p)) {
@@ -240,7 +236,7 @@ static int parse_persist_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char
 }
 
 static const struct cfg_kw cookie_cfg_kws[] = {
-	{ "cookie", CFG_SEC_BE, 1, -1, parse_cookie, SLOT_NONE, TGT_PROXY, 0, 0, 0, KW_F_NO,
+	{ "cookie", CFG_SEC_BE, 1, -1, parse_cookie, SLOT_NONE, TGT_PROXY, 0, 0, 0, 0,
 	  "<name> [insert|rewrite|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] "
 	  "[domain <d>]... [maxidle <t>] [maxlife <t>] [attr <v>]..." },
 	{ "force-persist", CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN, 2, -1, parse_persist_rule, SLOT_NONE,
