@@ -818,6 +818,15 @@ class Defaults(CookieTest):
         self.assertEqual(hgetall(r.headers, "set-cookie"), ["SRV=a; path=/"])
 
 
+    @proxyd_only("HAProxy keeps the 'attr' values of the defaults' cookie line when a backend "
+                 "declares its own cookie (it resets the name, mode, options and domains but not "
+                 "the attributes): SRV=a; path=/; SameSite=Lax")
+    def test_backend_cookie_line_replaces_the_defaults_one(self):
+        self.start(TWO, defaults="cookie OLD insert attr SameSite=Lax domain .example.com")
+        r = self.get("/")
+        self.assertEqual(hgetall(r.headers, "set-cookie"), ["SRV=a; path=/"])
+
+
 class ConfigErrors(ProxyTestCase):
     """Refused configurations name the file and the line."""
 
