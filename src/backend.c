@@ -4,6 +4,7 @@
 
 #include <proxyd/backend.h>
 #include <proxyd/conn.h>
+#include <proxyd/cookie.h>
 #include <proxyd/global.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/lb.h>
@@ -166,7 +167,10 @@ static void serve_queues(struct server *srv)
 		if (!w)
 			break;
 		backend_dequeue(w);
-		assign(w, srv);
+		if (w->flags & SF_DIRECT)
+			assign_direct(w, srv);   /* persistence, not the balancer */
+		else
+			assign(w, srv);
 		w->step = SS_NONE;
 		w->exp_step = 0;
 		w->t_queue_end = th_now_ms(w->th);
@@ -305,6 +309,8 @@ void backend_step(struct stream *s)
 			s->progress++;
 			return;
 		case LB_OK:
+			if (s->prev_srv && srv != s->prev_srv)
+				cookie_server_changed(s);
 			if (srv_full(srv)) {
 				/* the key says this server: wait for it */
 				enqueue(s, srv);
@@ -345,6 +351,33 @@ void backend_connect_event(struct stream *s)
 	s->progress++;
 }
 
+/* Picks servers in turn, so that any other one will do after a failure? */
+/* After a failed connection, with retries left: does the next attempt go
+ * to another server (option redispatch)? As HAProxy's
+ * stream_choose_redispatch(): never under force-persist; at once when the
+ * server is down (option persist or force-persist sent the request there)
+ * or when an algorithm without a key chose it among several servers;
+ * else on the retries the interval designates (n > 0: every n-th, n < 0:
+ * the n-th last). As HAProxy 2.6, the first two hold with any interval,
+ * even "option redispatch 0". */
+static int redispatch_now(const struct stream *s)
+{
+	const struct proxy *be = s->be;
+	const struct server *srv = s->srv;
+	int n = be->c.redispatch_interval;
+	int done = be->c.retries - s->conn_retries;
+
+	if (!(be->c.options & PR_O_REDISP) || (s->flags & SF_FORCE_PERSIST))
+		return 0;
+	if ((srv->admin & SRV_ADMF_MAINT) || srv->state == SRV_ST_STOPPED || srv->state == SRV_ST_STARTING)
+		return 1;
+	if (n > 0 && done % n == 0)
+		return 1;
+	if (n < 0 && be->c.retries + 1 + n > 0 && done % (be->c.retries + 1 + n) == 0)
+		return 1;
+	return !(s->flags & SF_DIRECT) && be->srv_act > 1 && !be->c.lb->hashed;
+}
+
 void backend_conn_failed(struct stream *s, int timeout)
 {
 	struct thread_ctx *th = s->th;
@@ -377,12 +410,8 @@ void backend_conn_failed(struct stream *s, int timeout)
 		s->conn_retries--;
 		s->srv->counters[th->tid].retries++;
 		be->be_counters[th->tid].retries++;
-		/* option redispatch <n>: every n-th retry (n > 0) or the n-th last
-		 * one (n < 0, -1 being the last) goes to another server */
-		int done = be->c.retries - s->conn_retries;
-		int n = be->c.redispatch_interval;
-		if (n && ((n > 0 && done % n == 0) || (n < 0 && s->conn_retries == -n - 1)) &&
-		    be->srv_act + be->srv_bck > 1) {
+		int redispatch = redispatch_now(s);
+		if (redispatch) {
 			s->prev_srv = s->srv;
 			backend_release_slot(s);
 			s->srv = NULL;
@@ -390,11 +419,12 @@ void backend_conn_failed(struct stream *s, int timeout)
 			be->be_counters[th->tid].redispatches++;
 			s->prev_srv->counters[th->tid].redispatches++;
 		}
-		if (timeout) {
+		if (timeout || (redispatch && be->srv_act > 1)) {
 			s->step = SS_NONE;
 		} else {
 			/* A refused connection is retried after min(timeout connect,
-			 * 1s), as HAProxy, to let a restarting server come back. */
+			 * 1s), as HAProxy, to let a restarting server come back; not
+			 * when another server is tried. */
 			int to = s->be->c.to[TO_CONNECT];
 			s->step = SS_TURNAROUND;
 			s->t_step = now;

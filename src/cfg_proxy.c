@@ -112,15 +112,19 @@ static int parse_redispatch(struct cfg_ctx *ctx, const struct cfg_kw *kw, char *
 
 	if (ctx->inv) {
 		c->redispatch_interval = 0;
+		c->options &= ~(unsigned)PR_O_REDISP;
 		return 0;
 	}
 	if (ctx->def) {
 		c->redispatch_interval = ctx->defpx ? ctx->defpx->c.redispatch_interval : 0;
+		c->options = (c->options & ~(unsigned)PR_O_REDISP) |
+		             (ctx->defpx ? ctx->defpx->c.options & PR_O_REDISP : 0);
 		return 0;
 	}
 	if (nargs && cfg_int_arg(ctx, args[0], -1000, 1000, &n) < 0)
 		return -1;
 	c->redispatch_interval = n;
+	c->options |= PR_O_REDISP;
 	return 0;
 }
 

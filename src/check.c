@@ -165,6 +165,7 @@ int srv_requeue(struct server *srv)
 		struct stream *s = list_first(&srv->queue, struct stream, queue_el);
 		backend_dequeue(s);
 		s->srv = NULL;
+		s->flags &= ~SF_DIRECT;   /* balanced now: it gets the new server's cookie */
 		list_append(&srv->be->queue, &s->queue_el);
 		srv->be->nb_queued++;
 		s->flags |= SF_IN_QUEUE;

@@ -440,6 +440,7 @@ static void analyse_request(struct stream *s)
 		return;
 	}
 	backend_attach(s, be);
+	persist_rules_apply(s);
 	if (be != fe && req_rules(s, be))
 		return;
 	be->be_counters[th->tid].cum_req++;

@@ -565,7 +565,7 @@ static int parse_random(struct cfg_ctx *ctx, struct proxy *be, char **args, int 
 
 #define HASH_ALGO(n, prep, parser) {                                              \
 	.name = n, .parse = parser, .init = hash_init, .prepare = prep, .pick = hash_pick, \
-	.update = hash_update, .deinit = hash_deinit,                                     \
+	.update = hash_update, .deinit = hash_deinit, .hashed = 1,                        \
 }
 
 static const struct lb_algo lb_source = HASH_ALGO("source", source_prepare, parse_source);

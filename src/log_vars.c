@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <proxyd/addr.h>
+#include <proxyd/cookie.h>
 #include <proxyd/global.h>
 #include <proxyd/http.h>
 #include <proxyd/log.h>
@@ -363,8 +364,7 @@ static int v_tsc(struct stream *s, char *dst, size_t size, unsigned opts)
 		return 0;
 	dst[0] = s->term[0];
 	dst[1] = s->term[1];
-	dst[2] = s->txn && s->txn->ck_req ? s->txn->ck_req : '-';
-	dst[3] = s->txn && s->txn->ck_res ? s->txn->ck_res : '-';
+	cookie_log_letters(s, dst + 2);
 	return 4;
 }
 

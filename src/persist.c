@@ -1,7 +1,9 @@
 /* force-persist / ignore-persist and "option persist", and the order in
  * which the persistence methods see a request: the backend's persist rules
- * first (the first that matches decides), then the cookie (HTTP), then the
- * stick tables, each only when no server is chosen yet. */
+ * as soon as the backend is known (the first that matches decides, before
+ * the backend's http-request rules, as HAProxy), then after those rules the
+ * cookie (HTTP) and the stick tables, each only when no server is chosen
+ * yet. */
 #include <string.h>
 
 #include <proxyd/acl.h>
@@ -18,6 +20,12 @@ static int parse_persist_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char
 {
 	struct persist_rule *r = cfg_alloc(sizeof(*r));
 
+	/* HAProxy only looks at the backend's rules: warn, as it does */
+	if (!(ctx->px->cap & PR_CAP_BE)) {
+		cfg_warn(ctx, "'%s' ignored because %s '%s' has no backend capability.", kw->name, ctx->sec_name,
+		         ctx->px->id ? ctx->px->id : "");
+		return 0;
+	}
 	r->force = kw->name[0] == 'f';
 	if (cond_parse_tail(ctx, args, nargs, 0, SMP_VAL_REQ, kw->name, &r->cond) < 0)
 		return -1;
@@ -30,9 +38,9 @@ static int parse_persist_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char
 }
 
 static const struct cfg_kw persist_cfg_kws[] = {
-	{ "force-persist", CFG_SEC_BACKEND | CFG_SEC_LISTEN, 2, -1, parse_persist_rule, SLOT_NONE, TGT_PROXY, 0, 0, 0,
+	{ "force-persist", CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN, 2, -1, parse_persist_rule, SLOT_NONE, TGT_PROXY, 0, 0, 0,
 	  KW_F_STRICT, "if|unless <condition>" },
-	{ "ignore-persist", CFG_SEC_BACKEND | CFG_SEC_LISTEN, 2, -1, parse_persist_rule, SLOT_NONE, TGT_PROXY, 0, 0,
+	{ "ignore-persist", CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN, 2, -1, parse_persist_rule, SLOT_NONE, TGT_PROXY, 0, 0,
 	  0, KW_F_STRICT, "if|unless <condition>" },
 	{ NULL }
 };
@@ -46,16 +54,20 @@ static const struct cfg_opt persist_opts[] = {
 
 CFG_OPT_REGISTER(persist_opts);
 
-void persist_request(struct stream *s)
+void persist_rules_apply(struct stream *s)
 {
 	struct persist_rule *r;
 
 	list_for_each(r, &s->be->persist_rules, list) {
 		if (cond_exec(r->cond, s->be, s)) {
 			s->flags |= r->force ? SF_FORCE_PERSIST : SF_IGNORE_PERSIST;
-			break;
+			return;
 		}
 	}
+}
+
+void persist_request(struct stream *s)
+{
 	if (s->flags & SF_HTTP)
 		cookie_request(s);
 	stick_request(s);

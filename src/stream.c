@@ -683,6 +683,7 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 			s->flags |= SF_KILL;
 		} else {
 			backend_attach(s, be);
+			persist_rules_apply(s);
 			persist_request(s);
 			if (be->c.lb->prepare)
 				be->c.lb->prepare(be, s);

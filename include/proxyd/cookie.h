@@ -40,4 +40,15 @@ void cookie_request(struct stream *s);
 /* Response head, after the http-response rules. */
 void cookie_response(struct stream *s);
 
+/* A persisted request was redispatched to another server. */
+void cookie_server_changed(struct stream *s);
+/* The two cookie letters of the log (%tsc, 3rd and 4th characters). */
+void cookie_log_letters(const struct stream *s, char out[2]);
+
+/* Dates in insert-mode values ("SRV|<last seen>|<first seen>"): 30 bits
+ * in 5 base64 characters, the date in units of 4 seconds, as HAProxy.
+ * Decoding returns -1 unless <in> starts with 5 base64 characters. */
+int cookie_date_decode(const char *in);
+void cookie_date_encode(unsigned v, char out[5]);
+
 #endif

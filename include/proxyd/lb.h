@@ -57,6 +57,7 @@ struct lb_algo {
 	void (*drop)(struct proxy *be, struct server *srv);
 	void (*deinit)(struct proxy *be);
 	int dynamic;     /* weights may change at run time (else only 0 or 100%) */
+	int hashed;      /* a key decides the server: a failed one is not left at once (redispatch) */
 };
 
 extern struct registry lb_algos;

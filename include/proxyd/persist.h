@@ -15,8 +15,10 @@ struct persist_rule {
 	int force;               /* force-persist, else ignore-persist */
 };
 
-/* Once the backend is known (HTTP: after its http-request rules), before
- * the server is chosen. */
+/* As soon as the backend is known: its force-persist / ignore-persist. */
+void persist_rules_apply(struct stream *s);
+/* After the backend's http-request rules, before the server is chosen:
+ * the cookie, then the stick tables. */
 void persist_request(struct stream *s);
 
 #endif

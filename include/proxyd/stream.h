@@ -62,7 +62,7 @@ enum {
 	SF_LB_KEY        = 1 << 26,  /* s->lb_key holds the balancing hash of this request */
 	SF_DIRECT        = 1 << 27,  /* persistence chose s->srv: no balancing */
 	SF_IGNORE_PERSIST = 1 << 28, /* ignore-persist matched */
-	SF_FORCE_PERSIST = 1 << 29,  /* force-persist matched */
+	SF_FORCE_PERSIST = 1 << 29,  /* force-persist matched: down servers too, no redispatch */
 	SF_STATS         = 1 << 30,  /* answered by the stats page: "<STATS>" in logs */
 };
 
@@ -89,8 +89,8 @@ struct http_txn {
 	uint16_t rline_len;
 	unsigned char logged;
 	char ck_req, ck_res;          /* cookie persistence letters of the log (%tsc) */
-	unsigned long ck_first_seen;  /* insert-mode cookie dates, seconds */
-	unsigned long ck_last_seen;
+	unsigned ck_first_date;       /* dates of the client's cookie (maxlife, maxidle), s */
+	unsigned ck_last_date;
 	uint32_t arena_used;          /* bytes of the arena used by rules */
 	struct var_value *vars;       /* txn/req/res variables */
 	char *cap;                    /* captured headers and cookies (capture.c), or NULL */
