@@ -5,7 +5,9 @@
  * the request sends it there directly (unless a persistence cookie already
  * chose one). Store rules only note their key: the first store rule of each
  * table wins, so that a configuration can try precise keys first (a header)
- * and fall back to coarse ones (the source address).
+ * and fall back to coarse ones (the source address). Once a table has its
+ * key, every later rule that stores in it is skipped whole, the match part
+ * of a "stick on" included, as in HAProxy.
  *
  * The keys are written with the server really used once it is known: when
  * the response head arrives (HTTP) or the connection is established (TCP),
@@ -314,7 +316,9 @@ void stick_request(struct stream *s)
 	uint64_t now = th_now_ms(s->th);
 
 	list_for_each(r, &be->sticking_rules, list) {
-		if ((r->flags & STK_STORE) && !(r->flags & STK_MATCH) && pending_has(s->stk, r->t))
+		/* a table that already has its key skips every later rule that
+		 * stores, "stick on" included (its match part too), as HAProxy */
+		if ((r->flags & STK_STORE) && pending_has(s->stk, r->t))
 			continue;
 		if (r->cond && !cond_exec(r->cond, be, s))
 			continue;
@@ -332,7 +336,7 @@ void stick_request(struct stream *s)
 				stktable_touch(r->t, ts, now);
 			}
 		}
-		if ((r->flags & STK_STORE) && !pending_has(s->stk, r->t))
+		if (r->flags & STK_STORE)
 			pending_add(s, r->t, &key);
 	}
 }
