@@ -286,6 +286,23 @@ static int server_can_take(const struct stream *s, const struct server *srv)
 	return (s->be->c.options & PR_O_PERSIST) || (s->flags & SF_FORCE_PERSIST);
 }
 
+/* The server of <be> that an entry designates. An entry records the server
+ * that served by its numeric id, as HAProxy's server_id, and the id is
+ * looked up in the backend at hand: a table shared by several backends
+ * sends a key to the server with the same id in each of them (the same
+ * machines declared in the same order, usually). */
+static struct server *entry_server(const struct proxy *be, const struct stksess *ts)
+{
+	struct server *srv;
+
+	if (!ts->srv || ts->srv->be == be)
+		return ts->srv;
+	list_for_each(srv, &be->servers, list)
+		if (srv->puid == ts->srv->puid)
+			return srv;
+	return NULL;
+}
+
 static int pending_has(const struct stk_pending *p, const struct stktable *t)
 {
 	for (int i = 0; p && i < p->nb; i++)
@@ -329,8 +346,9 @@ void stick_request(struct stream *s)
 		if (r->flags & STK_MATCH) {
 			struct stksess *ts = stktable_lookup(r->t, &key, now);
 			if (ts) {
-				if (!(s->flags & SF_DIRECT) && ts->srv && ts->srv->be == be && server_can_take(s, ts->srv)) {
-					s->srv = ts->srv;
+				struct server *srv = entry_server(be, ts);
+				if (!(s->flags & SF_DIRECT) && srv && server_can_take(s, srv)) {
+					s->srv = srv;
 					s->flags |= SF_DIRECT;
 				}
 				stktable_touch(r->t, ts, now);
