@@ -311,6 +311,15 @@ static int pending_has(const struct stk_pending *p, const struct stktable *t)
 	return 0;
 }
 
+/* HAProxy makes room for a store as the request arrives, before it knows
+ * whether the key is already in the table: a full nopurge table takes no
+ * store at all, so its entries keep their server even when that server
+ * could not serve, and the rule does not claim the table for its key. */
+static int store_allowed(struct stktable *t, uint64_t now)
+{
+	return !t->nopurge || !stktable_full(t, now);
+}
+
 static void pending_add(struct stream *s, struct stktable *t, const struct stk_key *key)
 {
 	if (!s->stk) {
@@ -354,7 +363,7 @@ void stick_request(struct stream *s)
 				stktable_touch(r->t, ts, now);
 			}
 		}
-		if (r->flags & STK_STORE)
+		if ((r->flags & STK_STORE) && store_allowed(r->t, now))
 			pending_add(s, r->t, &key);
 	}
 }

@@ -123,6 +123,12 @@ unsigned stktable_purge(struct stktable *t, uint64_t now)
 	return n;
 }
 
+int stktable_full(struct stktable *t, uint64_t now)
+{
+	stktable_purge(t, now);
+	return t->used >= t->size;
+}
+
 struct stksess *stktable_lookup(struct stktable *t, const struct stk_key *key, uint64_t now)
 {
 	if (!t->buckets)

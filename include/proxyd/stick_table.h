@@ -64,6 +64,8 @@ struct stksess *stktable_get(struct stktable *t, const struct stk_key *key, uint
 /* Marks <ts> as just used: its expiry restarts, it is evicted last. */
 void stktable_touch(struct stktable *t, struct stksess *ts, uint64_t now);
 void stktable_remove(struct stktable *t, struct stksess *ts);
+/* After dropping the expired entries: is the table at its size? */
+int stktable_full(struct stktable *t, uint64_t now);
 /* Drops every entry that expired by <now>; returns how many. */
 unsigned stktable_purge(struct stktable *t, uint64_t now);
 void stktable_free_entries(struct stktable *t);
