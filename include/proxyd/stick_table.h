@@ -19,7 +19,7 @@ struct cond;
 enum stk_type {
 	STK_T_IP,        /* IPv4 address, 4 bytes */
 	STK_T_IPV6,      /* 16 bytes; IPv4 keys are stored mapped */
-	STK_T_INTEGER,   /* signed 64-bit */
+	STK_T_INTEGER,   /* 32 bits, unsigned (what HAProxy keeps of an integer) */
 	STK_T_STRING,    /* up to <len> bytes */
 	STK_T_BINARY,    /* exactly <len> bytes, zero-padded */
 };
