@@ -435,6 +435,37 @@ backend be
         self.assertEqual(slow.get("who"), "s1")
         self.assertGreaterEqual(waited, 0.5)
 
+    @differs_from_haproxy("proxyd answers 503 when the queue of the server a request "
+                          "sticks to is full; with option redispatch HAProxy balances it")
+    def test_a_full_queue_redispatches_a_stuck_client(self):
+        self.start("""
+backend be
+    option redispatch
+    timeout queue 10s
+    stick-table type ip size 100 expire 10m
+    stick on src
+    server s1 {{s1}} maxconn 1 maxqueue 1
+    server s2 {{s2}}
+""")
+        a = "127.0.0.2"
+        self.assertEqual(self.who(a), "s1")
+        got = {}
+        slow = threading.Thread(target=lambda: got.update(slow=self.who(a, "/?delay=1")))
+        slow.start()
+        queued = None
+        try:
+            self.assertTrue(self.o["s1"].wait_for(
+                lambda o: any(r.uri == "/?delay=1" for r in o.log)))
+            queued = threading.Thread(target=lambda: got.update(queued=self.who(a, "/queued")))
+            queued.start()
+            time.sleep(0.3)     # it waits in s1's queue, which is now full
+            self.assertEqual(self.who(a, "/third"), "s2")
+        finally:
+            slow.join(H.IO_TIMEOUT)
+            if queued:
+                queued.join(H.IO_TIMEOUT)
+        self.assertEqual(got, {"slow": "s1", "queued": "s1"})
+
     def test_redispatch_moves_the_client_when_its_server_refuses(self):
         self.start("""
 backend be
