@@ -14,8 +14,8 @@ matches (it stores nothing), its copies of s1..s3 have weight 0 and its
 fourth server, "miss", answers every request that matched nothing.
 
 Health checks (option httpchk GET /health, every 100 ms, fall 1 rise 1)
-take servers DOWN or to drain; the frontend answers /nbsrv with nbsrv(be)
-so that a test can wait, bounded, for the state it needs."""
+take servers DOWN or to drain; the frontend answers /nbsrv/NAME with
+nbsrv(NAME) so that a test can wait, bounded, for the state it needs."""
 
 import contextlib
 import os
@@ -48,8 +48,11 @@ class SourceConn(H.HTTPConn):
         self.reader = H.Reader(s)
 
 
+# a check fails when the server says so, not because a loaded test machine
+# answered it late: a generous timeout check
 HEALTH = """
     option httpchk GET /health
+    timeout check 3s
     default-server check inter 100 fall 1 rise 1
 """
 
@@ -75,9 +78,10 @@ class StickCase(ProxyTestCase):
             o.route("/health", Fixed(b"ok\n"))
             self.o[name] = o
 
-    def start(self, sections, frontend="", bind6=False, **values):
+    def start(self, sections, frontend="", bind6=False, checked=("be",), **values):
         """sections: the backends (and more), with {{s1}}.. {{miss}} for
-        the origins' addresses and other {{placeholders}} from values."""
+        the origins' addresses and other {{placeholders}} from values;
+        checked: the backends whose nbsrv() wait_nbsrv() may wait for."""
         self.port = free_port()
         binds = "    bind 127.0.0.1:%d\n" % self.port
         if bind6:
@@ -86,8 +90,9 @@ class StickCase(ProxyTestCase):
         addrs = {n: o.addr for n, o in self.o.items()}
         addrs.update(values)
         cfg = (BASE_GLOBAL + BASE_DEFAULTS + "frontend fe\n" + binds
-               + '    http-request return status 200 content-type text/plain'
-                 ' lf-string "%[nbsrv(be)]" if { path /nbsrv }\n'
+               + "".join('    http-request return status 200 content-type text/plain'
+                         ' lf-string "%%[nbsrv(%s)]" if { path /nbsrv/%s }\n' % (b, b)
+                         for b in checked)
                + H.indent(frontend) + "    default_backend be\n"
                + render(sections, **addrs))
         self.proxy = self.start_proxy(cfg)
@@ -117,16 +122,16 @@ class StickCase(ProxyTestCase):
         """The server the table "be" holds for this source, or "miss"."""
         return self.who(source, "/peek")
 
-    def nbsrv(self):
-        return self.get("127.0.0.1", "/nbsrv").body.decode()
+    def nbsrv(self, backend="be"):
+        return self.get("127.0.0.1", "/nbsrv/" + backend).body.decode()
 
-    def wait_nbsrv(self, n):
+    def wait_nbsrv(self, n, backends=("be",)):
         deadline = time.monotonic() + scaled(5)
-        while time.monotonic() < deadline:
-            if self.nbsrv() == str(n):
-                return
-            time.sleep(0.05)
-        self.fail("nbsrv(be) did not become %d (is %s)" % (n, self.nbsrv()))
+        for b in backends:
+            while self.nbsrv(b) != str(n):
+                if time.monotonic() >= deadline:
+                    self.fail("nbsrv(%s) did not become %d (is %s)" % (b, n, self.nbsrv(b)))
+                time.sleep(0.05)
 
     def health(self, name, status):
         """What server <name> answers to its health checks from now on."""
@@ -274,16 +279,17 @@ backend roomy
 {{health}}
     server s1 {{s1}}
     server s2 {{s2}}
-""", frontend="use_backend roomy if { path_beg /roomy }", health=HEALTH)
+""", frontend="use_backend roomy if { path_beg /roomy }", health=HEALTH,
+                   checked=("be", "roomy"))
         a, b = "127.0.0.2", "127.0.0.3"
         self.assertEqual([self.who(a), self.who(b)], ["s1", "s2"])
         self.assertEqual([self.who(a, "/roomy"), self.who(b, "/roomy")], ["s1", "s2"])
         self.health("s1", 500)
-        self.wait_nbsrv(1)
+        self.wait_nbsrv(1, ("be", "roomy"))
         self.assertEqual(self.who(a), "s2")
         self.assertEqual(self.who(a, "/roomy"), "s2")
         self.health("s1", 200)
-        self.wait_nbsrv(2)
+        self.wait_nbsrv(2, ("be", "roomy"))
         self.assertEqual(self.whos(a, 3), ["s1"] * 3)
         # a table with room takes the update
         self.assertEqual(self.whos(a, 3, "/roomy"), ["s2"] * 3)
@@ -295,6 +301,7 @@ class ServerStates(StickCase):
 backend be
     option httpchk GET /health
     http-check disable-on-404
+    timeout check 3s
     default-server check inter 100 fall 1 rise 1
     stick-table type ip size 100 expire 10m
     stick on src
@@ -547,6 +554,7 @@ backend be
     option persist
     option redispatch
     retries 3
+    timeout check 3s
     stick-table type ip size 100 expire 10m
     stick on src
     server s1 {{s1}} check inter 100 fall 1 rise 1
@@ -941,7 +949,7 @@ backend bt
 
     def test_a_down_server_loses_its_clients(self):
         t1, t2 = self.idents(["t1", "t2"])
-        self.start_tcp([t1, t2], extra="default-server check inter 100 fall 1 rise 1")
+        self.start_tcp([t1, t2], extra="timeout check 3s\ndefault-server check inter 100 fall 1 rise 1")
         self.wait_nbsrv(2)
         a = "127.0.0.2"
         self.assertEqual([self.who(a), self.who("127.0.0.3")], ["t1", "t2"])
