@@ -225,6 +225,24 @@ static enum idle_pick idle_policy(const struct stream *s)
 	}
 }
 
+/* The server connection is up, at once (unix sockets) or after a wait. */
+static void established(struct stream *s, uint64_t now)
+{
+	s->step = SS_ESTABLISHED;
+	s->exp_step = 0;
+	s->t_srv_act = now;
+	s->t_connect = now;
+	if (s->txn)
+		s->txn->t_connect = now;
+	if (!(s->flags & SF_HTTP)) {
+		stick_store(s);   /* TCP: no response head to wait for */
+		if (s->fe->c.options & PR_O_LOGASAP) {
+			s->log_flags |= SLOG_ASAP;
+			log_tcp_end(s);
+		}
+	}
+}
+
 static void connect_server(struct stream *s)
 {
 	struct thread_ctx *th = s->th;
@@ -273,11 +291,7 @@ static void connect_server(struct stream *s)
 		s->step = SS_CONNECTING;
 		s->exp_step = be->c.to[TO_CONNECT] ? now + (uint64_t)be->c.to[TO_CONNECT] : 0;
 	} else {
-		s->step = SS_ESTABLISHED;
-		s->t_srv_act = now;
-		s->t_connect = now;
-		if (s->txn)
-			s->txn->t_connect = now;
+		established(s, now);
 	}
 }
 
@@ -334,20 +348,7 @@ void backend_connect_event(struct stream *s)
 		backend_conn_failed(s, 0);
 		return;
 	}
-	uint64_t now = th_now_ms(s->th);
-	s->step = SS_ESTABLISHED;
-	s->exp_step = 0;
-	s->t_srv_act = now;
-	if (!(s->flags & SF_HTTP)) {
-		stick_store(s);   /* TCP: no response head to wait for */
-		if (s->fe->c.options & PR_O_LOGASAP) {
-			s->log_flags |= SLOG_ASAP;
-			log_tcp_end(s);
-		}
-	}
-	s->t_connect = now;
-	if (s->txn)
-		s->txn->t_connect = now;
+	established(s, th_now_ms(s->th));
 	s->progress++;
 }
 

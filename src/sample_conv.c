@@ -387,6 +387,10 @@ static void mask_bytes(unsigned char *p, int bytes, long long len)
 static int conv_ipmask(const struct arg *args, struct sample *smp, void *priv)
 {
 	(void)priv;
+	/* an IPv4-mapped address takes the IPv4 mask, as in HAProxy: the IPv4
+	 * clients of a dual-stack listener are grouped by IPv4 network */
+	if (smp->type == SMP_T_IPV6 && IN6_IS_ADDR_V4MAPPED(&smp->data.ipv6))
+		sample_cast(smp, SMP_T_IPV4);
 	if (smp->type == SMP_T_IPV4) {
 		mask_bytes((unsigned char *)&smp->data.ipv4, 4, args[0].data.sint);
 		return 1;

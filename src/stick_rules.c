@@ -5,7 +5,9 @@
  * the request sends it there directly (unless a persistence cookie already
  * chose one). Store rules only note their key: the first store rule of each
  * table wins, so that a configuration can try precise keys first (a header)
- * and fall back to coarse ones (the source address).
+ * and fall back to coarse ones (the source address). Once a table has its
+ * key, every later rule that stores in it is skipped whole, the match part
+ * of a "stick on" included, as in HAProxy.
  *
  * The keys are written with the server really used once it is known: when
  * the response head arrives (HTTP) or the connection is established (TCP),
@@ -58,10 +60,94 @@ static struct pool pending_pool;
 /*------------------------------------------------------------------------
  * Configuration
  */
+/* "type <name> [len <n>]" from args[*i]: as in HAProxy, "len" is only
+ * known right after "string" or "binary". */
+static int parse_table_type(struct cfg_ctx *ctx, struct stktable *t, char **args, int nargs, int *i)
+{
+	static const struct { const char *name; enum stk_type type; } types[] = {
+		{ "ip", STK_T_IP }, { "ipv6", STK_T_IPV6 }, { "integer", STK_T_INTEGER },
+		{ "string", STK_T_STRING }, { "binary", STK_T_BINARY },
+	};
+	const char *v = args[*i + 1];
+	size_t k;
+
+	for (k = 0; k < sizeof(types) / sizeof(types[0]) && strcmp(v, types[k].name); k++)
+		;
+	if (k == sizeof(types) / sizeof(types[0])) {
+		cfg_alert(ctx, "'stick-table': unknown type '%s' (expected ip, ipv6, integer, string or binary)", v);
+		return -1;
+	}
+	t->type = types[k].type;
+	*i += 1;
+	if (t->type != STK_T_STRING && t->type != STK_T_BINARY)
+		return 0;
+	t->key_size = 32;
+	if (*i + 1 >= nargs || strcmp(args[*i + 1], "len"))
+		return 0;
+	if (*i + 2 >= nargs) {
+		cfg_alert(ctx, "'stick-table': 'len' expects a value");
+		return -1;
+	}
+	int len;
+	ctx->kw = "stick-table len";
+	if (cfg_int_arg(ctx, args[*i + 2], 1, (long long)sizeof(((struct stk_key *)0)->data), &len) < 0)
+		return -1;
+	t->key_size = (unsigned)len;
+	*i += 2;
+	return 0;
+}
+
+/* Data types HAProxy can store besides the server, without proxyd's
+ * support: named in the error so that it does not read as a typo. */
+static const char *const unsupported_data[] = {
+	"gpt0", "gpt", "gpc0", "gpc0_rate", "gpc1", "gpc1_rate", "gpc", "gpc_rate",
+	"conn_cnt", "conn_cur", "conn_rate", "sess_cnt", "sess_rate",
+	"http_req_cnt", "http_req_rate", "http_err_cnt", "http_err_rate", "http_fail_cnt", "http_fail_rate",
+	"bytes_in_cnt", "bytes_in_rate", "bytes_out_cnt", "bytes_out_rate", NULL
+};
+
+static int check_data_type(struct cfg_ctx *ctx, const char *list, const char *w, size_t len)
+{
+	size_t name_len = strcspn(w, "(");
+
+	if (name_len > len)
+		name_len = len;
+	/* what a stick rule needs is always kept */
+	if ((name_len == 9 && !strncmp(w, "server_id", 9)) || (name_len == 10 && !strncmp(w, "server_key", 10)) ||
+	    (name_len == 11 && !strncmp(w, "server_name", 11)))
+		return 0;
+	for (const char *const *u = unsupported_data; *u; u++) {
+		if (strlen(*u) == name_len && !strncmp(w, *u, name_len)) {
+			cfg_alert(ctx, "'stick-table store %s': the data type '%.*s' is valid in HAProxy but not "
+			          "supported yet by proxyd (tables only keep the server of stick rules)", list, (int)len, w);
+			return -1;
+		}
+	}
+	cfg_alert(ctx, "'stick-table store': unknown data type '%.*s'", (int)len, w);
+	return -1;
+}
+
+/* "store a,b(10s),c(2,1m)": commas inside parentheses separate arguments. */
+static int parse_table_store(struct cfg_ctx *ctx, const char *list)
+{
+	const char *w = list;
+
+	while (*w) {
+		const char *p = w;
+		int depth = 0;
+		for (; *p && (*p != ',' || depth); p++)
+			depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+		if (p > w && check_data_type(ctx, list, w, (size_t)(p - w)) < 0)
+			return -1;
+		w = *p ? p + 1 : p;
+	}
+	return 0;
+}
+
 static int parse_stick_table(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
 	struct stktable *t = cfg_alloc(sizeof(*t));
-	int have_type = 0, have_size = 0, len = -1;
+	int have_type = 0, have_size = 0;
 
 	if (ctx->px->table) {
 		cfg_alert(ctx, "'stick-table': only one table per proxy ('%s' has one already)", ctx->px->id);
@@ -75,32 +161,19 @@ static int parse_stick_table(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 			t->nopurge = 1;
 			continue;
 		}
-		if (!v && (!strcmp(a, "type") || !strcmp(a, "len") || !strcmp(a, "size") || !strcmp(a, "expire") ||
-		           !strcmp(a, "store") || !strcmp(a, "peers") || !strcmp(a, "srvkey") || !strcmp(a, "write-to"))) {
+		if (!v && (!strcmp(a, "type") || !strcmp(a, "size") || !strcmp(a, "expire") || !strcmp(a, "store") ||
+		           !strcmp(a, "peers") || !strcmp(a, "srvkey") || !strcmp(a, "write-to"))) {
 			cfg_alert(ctx, "'stick-table': '%s' expects a value", a);
 			return -1;
 		}
-		i++;
 		if (!strcmp(a, "type")) {
-			static const struct { const char *name; enum stk_type type; } types[] = {
-				{ "ip", STK_T_IP }, { "ipv6", STK_T_IPV6 }, { "integer", STK_T_INTEGER },
-				{ "string", STK_T_STRING }, { "binary", STK_T_BINARY },
-			};
-			have_type = 0;
-			for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
-				if (!strcmp(v, types[k].name)) {
-					t->type = types[k].type;
-					have_type = 1;
-				}
-			if (!have_type) {
-				cfg_alert(ctx, "'stick-table': unknown type '%s' (expected ip, ipv6, integer, string or binary)", v);
+			if (parse_table_type(ctx, t, args, nargs, &i) < 0)
 				return -1;
-			}
-		} else if (!strcmp(a, "len")) {
-			ctx->kw = "stick-table len";
-			if (cfg_int_arg(ctx, v, 1, (long long)sizeof(((struct stk_key *)0)->data), &len) < 0)
-				return -1;
-		} else if (!strcmp(a, "size")) {
+			have_type = 1;
+			continue;
+		}
+		i++;
+		if (!strcmp(a, "size")) {
 			int sz;
 			ctx->kw = "stick-table size";
 			if (cfg_size_arg(ctx, v, 1, 100000000, &sz) < 0)
@@ -112,16 +185,8 @@ static int parse_stick_table(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 			if (cfg_time_arg(ctx, v, 1, &t->expire) < 0)
 				return -1;
 		} else if (!strcmp(a, "store")) {
-			/* what a stick rule needs is always kept; counters are not */
-			char list[256];
-			snprintf(list, sizeof(list), "%s", v);
-			for (char *sv, *w = strtok_r(list, ",", &sv); w; w = strtok_r(NULL, ",", &sv)) {
-				if (strcmp(w, "server_id") && strcmp(w, "server_key")) {
-					cfg_alert(ctx, "'stick-table store %s': the data type '%s' is valid in HAProxy but not "
-					          "supported yet by proxyd (tables only keep the server of stick rules)", v, w);
-					return -1;
-				}
-			}
+			if (parse_table_store(ctx, v) < 0)
+				return -1;
 		} else if (!strcmp(a, "srvkey")) {
 			if (strcmp(v, "name") && strcmp(v, "addr")) {
 				cfg_alert(ctx, "'stick-table srvkey': expects 'name' or 'addr', not '%s'", v);
@@ -131,21 +196,21 @@ static int parse_stick_table(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 			cfg_alert(ctx, "'stick-table %s' is valid in HAProxy but not supported yet by proxyd "
 			          "(tables are local to the process)", a);
 			return -1;
+		} else if (!strcmp(a, "len")) {
+			cfg_alert(ctx, "'stick-table': 'len' only follows 'type string' or 'type binary' (as in "
+			          "'type string len 64')");
+			return -1;
 		} else {
-			cfg_alert(ctx, "'stick-table': unknown argument '%s' (expected type, len, size, expire, nopurge, "
+			cfg_alert(ctx, "'stick-table': unknown argument '%s' (expected type, size, expire, nopurge, "
 			          "store or srvkey)", a);
 			return -1;
 		}
 	}
 	if (!have_type || !have_size) {
-		cfg_alert(ctx, "'stick-table': 'type' and 'size' are mandatory (e.g. 'stick-table type ip size 100k "
-		          "expire 30m')");
+		cfg_alert(ctx, "'stick-table': missing %s (e.g. 'stick-table type ip size 100k expire 30m')",
+		          !have_type ? "'type'" : "'size'");
 		return -1;
 	}
-	if (t->type == STK_T_STRING || t->type == STK_T_BINARY)
-		t->key_size = len > 0 ? (unsigned)len : 32;
-	else if (len > 0)
-		cfg_warn(ctx, "'stick-table': 'len' only applies to string and binary tables, ignored");
 	ctx->px->table = t;
 	return 0;
 }
@@ -191,7 +256,7 @@ static int parse_stick(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args
 #define STICK_SECS (CFG_SEC_BACKEND | CFG_SEC_LISTEN)
 
 static const struct cfg_kw stick_cfg_kws[] = {
-	{ "stick-table", CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN, 4, -1, parse_stick_table, SLOT_NONE,
+	{ "stick-table", CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN, 0, -1, parse_stick_table, SLOT_NONE,
 	  TGT_PROXY, 0, 0, 0, KW_F_STRICT,
 	  "type {ip | ipv6 | integer | string [len <n>] | binary [len <n>]} size <n> [expire <time>] [nopurge]" },
 	{ "stick on", STICK_SECS, 1, -1, parse_stick, SLOT_NONE, TGT_PROXY, 0, 0, 0, KW_F_STRICT, STICK_USAGE },
@@ -284,12 +349,38 @@ static int server_can_take(const struct stream *s, const struct server *srv)
 	return (s->be->c.options & PR_O_PERSIST) || (s->flags & SF_FORCE_PERSIST);
 }
 
+/* The server of <be> that an entry designates. An entry records the server
+ * that served by its numeric id, as HAProxy's server_id, and the id is
+ * looked up in the backend at hand: a table shared by several backends
+ * sends a key to the server with the same id in each of them (the same
+ * machines declared in the same order, usually). */
+static struct server *entry_server(const struct proxy *be, const struct stksess *ts)
+{
+	struct server *srv;
+
+	if (!ts->srv || ts->srv->be == be)
+		return ts->srv;
+	list_for_each(srv, &be->servers, list)
+		if (srv->puid == ts->srv->puid)
+			return srv;
+	return NULL;
+}
+
 static int pending_has(const struct stk_pending *p, const struct stktable *t)
 {
 	for (int i = 0; p && i < p->nb; i++)
 		if (p->e[i].t == t)
 			return 1;
 	return 0;
+}
+
+/* HAProxy makes room for a store as the request arrives, before it knows
+ * whether the key is already in the table: a full nopurge table takes no
+ * store at all, so its entries keep their server even when that server
+ * could not serve, and the rule does not claim the table for its key. */
+static int store_allowed(struct stktable *t, uint64_t now)
+{
+	return !t->nopurge || !stktable_full(t, now);
 }
 
 static void pending_add(struct stream *s, struct stktable *t, const struct stk_key *key)
@@ -314,7 +405,9 @@ void stick_request(struct stream *s)
 	uint64_t now = th_now_ms(s->th);
 
 	list_for_each(r, &be->sticking_rules, list) {
-		if ((r->flags & STK_STORE) && !(r->flags & STK_MATCH) && pending_has(s->stk, r->t))
+		/* a table that already has its key skips every later rule that
+		 * stores, "stick on" included (its match part too), as HAProxy */
+		if ((r->flags & STK_STORE) && pending_has(s->stk, r->t))
 			continue;
 		if (r->cond && !cond_exec(r->cond, be, s))
 			continue;
@@ -325,14 +418,15 @@ void stick_request(struct stream *s)
 		if (r->flags & STK_MATCH) {
 			struct stksess *ts = stktable_lookup(r->t, &key, now);
 			if (ts) {
-				if (!(s->flags & SF_DIRECT) && ts->srv && ts->srv->be == be && server_can_take(s, ts->srv)) {
-					s->srv = ts->srv;
+				struct server *srv = entry_server(be, ts);
+				if (!(s->flags & SF_DIRECT) && srv && server_can_take(s, srv)) {
+					s->srv = srv;
 					s->flags |= SF_DIRECT;
 				}
 				stktable_touch(r->t, ts, now);
 			}
 		}
-		if ((r->flags & STK_STORE) && !pending_has(s->stk, r->t))
+		if ((r->flags & STK_STORE) && store_allowed(r->t, now))
 			pending_add(s, r->t, &key);
 	}
 }

@@ -45,12 +45,16 @@ int stktable_make_key(const struct stktable *t, struct sample *smp, struct stk_k
 		memcpy(key->data, &smp->data.ipv6, 16);
 		key->len = 16;
 		return 0;
-	case STK_T_INTEGER:
+	case STK_T_INTEGER: {
 		if (!sample_cast(smp, SMP_T_SINT))
 			return -1;
-		memcpy(key->data, &smp->data.sint, 8);
-		key->len = 8;
+		/* HAProxy keeps the low 32 bits, unsigned: 42 and 2^32 + 42 are
+		 * one key, and -1 is 4294967295 */
+		uint32_t v = (uint32_t)smp->data.sint;
+		memcpy(key->data, &v, 4);
+		key->len = 4;
 		return 0;
+	}
 	case STK_T_STRING:
 	case STK_T_BINARY: {
 		if (!sample_cast(smp, t->type == STK_T_STRING ? SMP_T_STR : SMP_T_BIN))
@@ -121,6 +125,12 @@ unsigned stktable_purge(struct stktable *t, uint64_t now)
 		n++;
 	}
 	return n;
+}
+
+int stktable_full(struct stktable *t, uint64_t now)
+{
+	stktable_purge(t, now);
+	return t->used >= t->size;
 }
 
 struct stksess *stktable_lookup(struct stktable *t, const struct stk_key *key, uint64_t now)
@@ -198,7 +208,7 @@ size_t stktable_dump_header(const struct stktable *t, char *out, size_t size)
 
 static size_t key_text(const struct stktable *t, const struct stksess *ts, char *out, size_t size)
 {
-	long long v;
+	uint32_t v;
 	size_t n = 0;
 
 	switch (t->type) {
@@ -209,8 +219,8 @@ static size_t key_text(const struct stktable *t, const struct stksess *ts, char 
 		inet_ntop(AF_INET6, ts->key, out, (socklen_t)size);
 		return strlen(out);
 	case STK_T_INTEGER:
-		memcpy(&v, ts->key, 8);
-		return (size_t)snprintf(out, size, "%lld", v);
+		memcpy(&v, ts->key, 4);
+		return (size_t)snprintf(out, size, "%u", v);
 	case STK_T_STRING:
 		/* unprintable bytes would break the line-based output */
 		for (size_t i = 0; i < ts->klen && n + 4 < size; i++) {

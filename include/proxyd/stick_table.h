@@ -19,7 +19,7 @@ struct cond;
 enum stk_type {
 	STK_T_IP,        /* IPv4 address, 4 bytes */
 	STK_T_IPV6,      /* 16 bytes; IPv4 keys are stored mapped */
-	STK_T_INTEGER,   /* signed 64-bit */
+	STK_T_INTEGER,   /* 32 bits, unsigned (what HAProxy keeps of an integer) */
 	STK_T_STRING,    /* up to <len> bytes */
 	STK_T_BINARY,    /* exactly <len> bytes, zero-padded */
 };
@@ -64,6 +64,8 @@ struct stksess *stktable_get(struct stktable *t, const struct stk_key *key, uint
 /* Marks <ts> as just used: its expiry restarts, it is evicted last. */
 void stktable_touch(struct stktable *t, struct stksess *ts, uint64_t now);
 void stktable_remove(struct stktable *t, struct stksess *ts);
+/* After dropping the expired entries: is the table at its size? */
+int stktable_full(struct stktable *t, uint64_t now);
 /* Drops every entry that expired by <now>; returns how many. */
 unsigned stktable_purge(struct stktable *t, uint64_t now);
 void stktable_free_entries(struct stktable *t);

@@ -256,6 +256,18 @@ static void test_base64(void **state)
 	assert_eval("str(AAEC/w==),b64dec,base64", "AAEC/w==");
 }
 
+static void test_ipmask(void **state)
+{
+	assert_eval("str(10.1.2.3),ipmask(16,8)", "10.1.0.0");
+	assert_eval("str(127.0.0.2),ipmask(255.255.0.0)", "127.0.0.0");
+	assert_eval("str(127.0.0.2),ipmask(0)", "0.0.0.0");
+	assert_eval("str(2001:db8::1),ipmask(16,8)", "2000::");
+	assert_eval("str(2001:db8::1),ipmask(24)", "<none>");     /* no IPv6 mask */
+	/* IPv4-mapped: the IPv4 mask applies */
+	assert_eval("str(::ffff:10.1.2.3),ipmask(16,8)", "10.1.0.0");
+	assert_eval("str(::ffff:10.1.2.3),ipmask(24)", "10.1.2.0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +280,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_field_and_word, teardown),
 		cmocka_unit_test_teardown(test_regsub, teardown),
 		cmocka_unit_test_teardown(test_base64, teardown),
+		cmocka_unit_test_teardown(test_ipmask, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,11 +66,17 @@ static void test_keys_of_each_type(void **state)
 	assert_int_equal(k.len, 16);
 	assert_memory_equal(k.data, &mapped, 16);
 
+	/* integer keys are the low 32 bits, unsigned, as in HAProxy */
 	t = table(STK_T_INTEGER, 10, 0);
 	k = str_key(&t, "-42");
-	long long v;
-	memcpy(&v, k.data, 8);
-	assert_int_equal(v, -42);
+	uint32_t v;
+	assert_int_equal(k.len, 4);
+	memcpy(&v, k.data, 4);
+	assert_int_equal(v, 4294967254u);
+	struct stk_key k42 = str_key(&t, "42");
+	k = str_key(&t, "4294967338");
+	assert_int_equal(k.len, k42.len);
+	assert_memory_equal(k.data, k42.data, 4);
 
 	/* strings are cut at the table's length */
 	t = table(STK_T_STRING, 10, 0);
@@ -217,6 +223,19 @@ static void test_dump(void **state)
 	stktable_free_entries(&t);
 }
 
+static void test_dump_integer_key(void **state)
+{
+	struct stktable t = table(STK_T_INTEGER, 10, 0);
+	struct stk_key k = str_key(&t, "-1");
+	struct lines l = { 0 };
+
+	assert_non_null(stktable_get(&t, &k, 0));
+	stktable_dump(&t, 0, collect, &l);
+	assert_int_equal(l.n, 1);
+	assert_non_null(strstr(l.text[0], ": key=4294967295 use=0 exp=0"));
+	stktable_free_entries(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_nopurge_refuses_new_keys),
 		cmocka_unit_test(test_many_keys_stay_bounded),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_dump_integer_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
