@@ -326,7 +326,6 @@ CFG_OPT_REGISTER(proxy_opts);
 
 /* Proxy keywords recognised but not implemented yet: an error that says so. */
 static const struct cfg_unsupported proxy_unsupported[] = {
-	{ "stats", CFG_SEC_PX, "the stats page comes with the statistics work" },
 	{ "capture", CFG_SEC_FE, NULL },
 	{ "log-format", CFG_SEC_PX, NULL },
 	{ "unique-id-format", CFG_SEC_PX, NULL },

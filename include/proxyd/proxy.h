@@ -58,6 +58,9 @@ enum http_reuse {
 /* What a proxy inherits from its defaults section: copied as a whole. */
 struct cookie_conf;
 struct stktable;
+struct stats_conf;
+struct fe_live;
+struct be_live;
 
 struct proxy_conf {
 	enum pr_mode mode;
@@ -76,6 +79,7 @@ struct proxy_conf {
 	const struct chk_prog *chk;     /* health check program (NULL: TCP connect) */
 	struct srv_conf defsrv;         /* default-server */
 	const struct cookie_conf *cookie; /* cookie persistence, or NULL */
+	const struct stats_conf *stats; /* "stats" page settings, or NULL */
 };
 
 struct proxy {
@@ -120,6 +124,8 @@ struct proxy {
 
 	struct px_counters *fe_counters; /* per thread */
 	struct px_counters *be_counters; /* per thread */
+	struct fe_live *fe_live;        /* per thread: rates (live.h) */
+	struct be_live *be_live;        /* per thread: rates, timers */
 };
 
 extern struct list proxies;         /* every proxy, config order */
