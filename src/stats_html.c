@@ -85,6 +85,7 @@ static const char page_style[] =
 	"td.up{background:#c0f0c0}td.nochk{background:#e0f8e0}td.down{background:#f4a0a0}"
 	"td.goingdown{background:#f8e08a}td.goingup{background:#f8c888}td.maint{background:#c8b4a8}"
 	"td.drain{background:#b0d0ff}td.nolb{background:#f0c0ff}td.open{background:#c0f0c0}"
+	"td.up,td.nochk,td.down,td.goingdown,td.goingup,td.maint,td.drain,td.nolb,td.open{text-align:center}"
 	"svg{vertical-align:middle}.legend{color:#555;margin-top:10px}"
 	"</style>";
 
