@@ -8,6 +8,7 @@
 #include <proxyd/global.h>
 #include <proxyd/http_ana.h>
 #include <proxyd/lb.h>
+#include <proxyd/live.h>
 #include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
@@ -48,6 +49,10 @@ void backend_attach(struct stream *s, struct proxy *be)
 		be->be_max = be->beconn;
 	s->flags |= SF_BE_ASSIGNED;
 	be->be_counters[s->th->tid].cum_sess++;
+	struct be_live *bl = &be->be_live[s->th->tid];
+	uint64_t now = th_now_ms(s->th);
+	freq_ctr_inc(&bl->sess, now);
+	bl->last_sess_ms = now;
 	s->conn_retries = be->c.retries;
 }
 
@@ -72,7 +77,6 @@ static void assign_direct(struct stream *s, struct server *srv)
 	if (srv->served > srv->max_served)
 		srv->max_served = srv->served;
 	s->flags |= SF_ASSIGNED;
-	srv->counters[s->th->tid].cum_sess++;
 	lb_take(srv);
 }
 
@@ -121,7 +125,8 @@ static void enqueue(struct stream *s, struct server *srv)
 	s->be_queue_pos = be->nb_queued;
 	if (srv) {
 		list_append(&srv->queue, &s->queue_el);
-		srv->nb_queued++;
+		if (++srv->nb_queued > srv->max_queued)
+			srv->max_queued = srv->nb_queued;
 		s->srv = srv;
 		lb_take(srv);   /* leastconn counts waiting streams too */
 	} else {
@@ -250,7 +255,13 @@ static void connect_server(struct stream *s)
 	struct proxy *be = s->be;
 	uint64_t now = th_now_ms(th);
 	struct conn *c = NULL;
+	struct srv_live *sl = &srv->live[th->tid];
 
+	/* as HAProxy, a server's sessions count the connection attempts,
+	 * retries included */
+	srv->counters[th->tid].cum_sess++;
+	freq_ctr_inc(&sl->sess, now);
+	sl->last_sess_ms = now;
 	if ((s->flags & SF_HTTP) && !(s->flags & SF_NO_RETRY) && !(s->flags & SF_TUNNEL))
 		c = srv_take_idle(srv, th, s->last_conn, idle_policy(s));
 	if (c) {
@@ -404,8 +415,6 @@ void backend_conn_failed(struct stream *s, int timeout)
 		s->step = SS_NONE;
 		return;
 	}
-	s->srv->counters[th->tid].failed_conns++;
-	s->be->be_counters[th->tid].failed_conns++;
 	if (s->conn_retries > 0) {
 		struct proxy *be = s->be;
 		s->conn_retries--;
@@ -433,6 +442,10 @@ void backend_conn_failed(struct stream *s, int timeout)
 		}
 		return;
 	}
+	/* econ counts the requests that could not connect at all, as
+	 * HAProxy: the attempts before are in wretr */
+	s->srv->counters[th->tid].failed_conns++;
+	s->be->be_counters[th->tid].failed_conns++;
 	stream_set_term(s, timeout ? TERM_SRV_TO : TERM_SRV_ABORT, PHASE_CONN);
 	s->why = timeout ? "connect timeout" : "connection refused or failed";
 	srv_side_failed(s, HTTP_ERR_503);

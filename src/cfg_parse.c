@@ -440,15 +440,16 @@ static const char *kw_suggest(char **argv, int argc, unsigned sec)
 	return best;
 }
 
-/* Sections where any keyword named argv[0]... exists (for wrong-section hints). */
-static unsigned kw_sections_anywhere(char **argv, int argc)
+/* Sections where a keyword of that very name exists (for wrong-section
+ * hints: "stats socket" is global even though proxies have "stats"). */
+static unsigned kw_sections_anywhere(const char *name)
 {
 	unsigned secs = 0;
 	struct reg_node *n;
 
 	registry_for_each(n, cfg_keywords)
 		for (const struct cfg_kw *kw = n->table; kw->name; kw++)
-			if (kw_matches(kw->name, argv, argc))
+			if (!strcmp(kw->name, name))
 				secs |= kw->sections;
 	return secs;
 }
@@ -517,7 +518,8 @@ static void dispatch(struct parse_state *st, char **argv, int argc)
 	const struct cfg_unsupported *u = unsupported_lookup(argv, argc, ctx->sec);
 	/* A known-but-unimplemented HAProxy keyword more specific than the row
 	 * found ("option httplog" vs the generic "option") gets its own message. */
-	if (u && (!kw || !(kw->sections & ctx->sec) || kw_words(u->name) > kw_words(kw->name))) {
+	if (u && (!kw || kw_words(u->name) > kw_words(kw->name) ||
+	          (!(kw->sections & ctx->sec) && kw_words(u->name) == kw_words(kw->name)))) {
 		cfg_alert(ctx, "'%s' is a valid HAProxy keyword but is not supported yet by proxyd%s%s",
 		          u->name, u->hint ? "; " : "", u->hint ? u->hint : "");
 		return;
@@ -538,7 +540,7 @@ static void dispatch(struct parse_state *st, char **argv, int argc)
 	ctx->kw = kwname;
 
 	if (!(kw->sections & ctx->sec)) {
-		unsigned where = kw_sections_anywhere(argv, argc);
+		unsigned where = kw_sections_anywhere(kw->name);
 		char secs[128];
 		/* A proxy keyword used in a proxy lacking the capability: HAProxy
 		 * warns and ignores most of them; keep configs loading. */

@@ -324,7 +324,6 @@ CFG_OPT_REGISTER(proxy_opts);
 
 /* Proxy keywords recognised but not implemented yet: an error that says so. */
 static const struct cfg_unsupported proxy_unsupported[] = {
-	{ "stats", CFG_SEC_PX, "the stats page comes with the statistics work" },
 	{ "monitor-uri", CFG_SEC_FE, NULL },
 	{ "monitor", CFG_SEC_FE, NULL },
 	{ "tcp-request", CFG_SEC_PX, NULL },

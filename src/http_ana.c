@@ -22,12 +22,15 @@
 #include <proxyd/stick_table.h>
 #include <proxyd/http.h>
 #include <proxyd/http_ana.h>
+#include <proxyd/http_svc.h>
+#include <proxyd/live.h>
 #include <proxyd/log.h>
 #include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/sample.h>
 #include <proxyd/server.h>
+#include <proxyd/stats.h>
 #include <proxyd/str.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
@@ -334,6 +337,8 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	txn->rsp.state = HTTP_MSG_DONE;
 	int cls = r->status / 100;
 	s->fe->fe_counters[s->th->tid].rsp[cls >= 1 && cls <= 5 ? cls - 1 : 5]++;
+	if (s->be)
+		s->be->be_counters[s->th->tid].rsp[cls >= 1 && cls <= 5 ? cls - 1 : 5]++;
 	s->progress++;
 }
 
@@ -401,6 +406,7 @@ static void analyse_request(struct stream *s)
 	txn->t_hdrs = th_now_ms(th);
 	txn->meth = http_msg_method(m);
 	fe->fe_counters[th->tid].cum_req++;
+	freq_ctr_inc(&fe->fe_live[th->tid].req, txn->t_hdrs);
 	global.cum_req++;
 
 	size_t rl = 0;
@@ -432,6 +438,9 @@ static void analyse_request(struct stream *s)
 	capture_request(s);
 	if (req_rules(s, fe))
 		return;
+	/* the stats page is looked for after the proxy's rules, as HAProxy */
+	if (fe->c.stats && stats_http_intercept(s, fe))
+		return;
 
 	struct proxy *be = backend_select(s);
 	if (!be) {
@@ -442,6 +451,8 @@ static void analyse_request(struct stream *s)
 	backend_attach(s, be);
 	persist_rules_apply(s);
 	if (be != fe && req_rules(s, be))
+		return;
+	if (be != fe && be->c.stats && stats_http_intercept(s, be))
 		return;
 	be->be_counters[th->tid].cum_req++;
 	persist_request(s);
@@ -740,6 +751,10 @@ void http_res_step(struct stream *s)
 	struct http_txn *txn = s->txn;
 	struct buf *b = &s->res;
 
+	if (txn && txn->svc) {
+		http_svc_step(s);
+		return;
+	}
 	if (!txn || (s->flags & SF_LOCAL_RES) || s->step != SS_ESTABLISHED)
 		return;
 	struct http_msg *m = &txn->rsp;
@@ -806,6 +821,29 @@ void http_res_step(struct stream *s)
 /*------------------------------------------------------------------------
  * End of transaction
  */
+static uint32_t span_ms(uint64_t from, uint64_t to)
+{
+	return from && to > from ? (uint32_t)(to - from) : 0;
+}
+
+/* Timers of a transaction a server answered, for the stats: the server's
+ * averages, its response-time histogram and history. A handful of
+ * additions; nothing when no server answered. */
+static void txn_live_stats(struct stream *s, uint64_t now)
+{
+	struct http_txn *txn = s->txn;
+
+	if (!s->srv || !txn->t_connect || !txn->t_rsp_hdrs)
+		return;
+	uint64_t t_q = txn->t_queue ? txn->t_queue : txn->t_hdrs;
+	uint32_t v[TM_NB] = { span_ms(txn->t_hdrs, t_q), span_ms(t_q, txn->t_connect),
+	                      span_ms(txn->t_connect, txn->t_rsp_hdrs), span_ms(txn->t_start, now) };
+	struct srv_live *sl = &s->srv->live[s->th->tid];
+	sl->cum_req++;   /* as HAProxy, a server's req_tot counts the requests it answered */
+	tm_avg_add(&sl->tm, v);
+	srv_live_rt(sl, now, v[TM_R]);
+}
+
 void http_end_step(struct stream *s)
 {
 	struct http_txn *txn = s->txn;
@@ -829,6 +867,8 @@ void http_end_step(struct stream *s)
 		s->flags |= SF_CLI_CLOSE | SF_SRV_CLOSE;
 	}
 
+	txn_live_stats(s, th_now_ms(s->th));
+	stream_flush_counters(s);   /* while the server is still known */
 	log_txn(s);
 
 	int reusable = !(s->flags & (SF_SRV_CLOSE | SF_SRV_SHUTR | SF_SRV_ERR)) &&

@@ -200,7 +200,7 @@ static const struct act_kw *act_find(const char *name, unsigned where)
 /* HAProxy actions proxyd does not implement yet. */
 static const char *const act_unsupported[] = {
 	"tarpit", "set-log-level", "set-nice", "set-tos", "set-mark", "capture", "track-sc0", "track-sc1",
-	"track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0", "lua", "use-service", "cache-use", "cache-store",
+	"track-sc2", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0", "lua", "cache-use", "cache-store",
 	"early-hint", "normalize-uri", "set-src", "set-dst", "set-timeout", "wait-for-body", "wait-for-handshake",
 	"reject", "silent-drop", "send-spoe-group", "strict-mode", "do-resolve", "add-acl", "del-acl", "set-map",
 	"del-map", "set-bandwidth-limit", "set-src-port", "set-dst-port", "disable-l7-retry", "replace-path",

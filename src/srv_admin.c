@@ -29,10 +29,11 @@ static const char *prefix(const struct server *srv)
 	return (srv->c.flags & SRV_F_BACKUP) ? "Backup " : "";
 }
 
-/* The weight the balancer uses: none while draining. */
+/* The balancer hears of a new weight or drain state (a drained server
+ * keeps its weight: srv_usable() leaves it out of balancing). */
 static void apply_weight(struct server *srv)
 {
-	srv->eweight = (srv->admin & SRV_ADMF_DRAIN) ? 0 : srv->uweight;
+	srv->eweight = srv->uweight;
 	lb_server_changed(srv);
 }
 

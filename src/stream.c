@@ -19,6 +19,7 @@
 #include <proxyd/http_ana.h>
 #include <proxyd/lb.h>
 #include <proxyd/listener.h>
+#include <proxyd/live.h>
 #include <proxyd/log.h>
 #include <proxyd/persist.h>
 #include <proxyd/proxy.h>
@@ -131,6 +132,7 @@ static void cli_recv(struct stream *s)
 		s->t_cli_act = th_now_ms(s->th);
 		s->fe->fe_counters[s->th->tid].bytes_in += (uint64_t)n;
 		s->bytes_in += (uint64_t)n;
+		s->acc_in += (uint64_t)n;
 		if (s->txn)
 			s->txn->bytes_in += (uint64_t)n;
 		if (s->flags & SF_TUNNEL)
@@ -191,8 +193,7 @@ static void cli_send(struct stream *s)
 		s->t_cli_act = th_now_ms(s->th);
 		s->fe->fe_counters[s->th->tid].bytes_out += (uint64_t)n;
 		s->bytes_out += (uint64_t)n;
-		if (s->be && s->be != s->fe)
-			s->be->be_counters[s->th->tid].bytes_out += (uint64_t)n;
+		s->acc_out += (uint64_t)n;
 		if (s->txn)
 			s->txn->bytes_out += (uint64_t)n;
 		if (b->start == b->end)
@@ -225,6 +226,27 @@ static void srv_send(struct stream *s)
 	} else if (n == -2) {
 		s->flags |= SF_SRV_ERR;
 		s->progress++;
+	}
+}
+
+/* As HAProxy, bytes go to the backend and server the stream has when
+ * they are counted, which is at the end of each processing: the request
+ * head read before the backend was chosen still counts for it. */
+void stream_flush_counters(struct stream *s)
+{
+	uint64_t in = s->acc_in - s->acc_in_done, out = s->acc_out - s->acc_out_done;
+
+	if (!(in | out) || !s->be)
+		return;
+	s->acc_in_done = s->acc_in;
+	s->acc_out_done = s->acc_out;
+	struct px_counters *bc = &s->be->be_counters[s->th->tid];
+	bc->bytes_in += in;
+	bc->bytes_out += out;
+	if (s->srv) {
+		struct px_counters *sc = &s->srv->counters[s->th->tid];
+		sc->bytes_in += in;
+		sc->bytes_out += out;
 	}
 }
 
@@ -565,6 +587,7 @@ void stream_process(struct stream *s)
 		stream_free(s);
 		return;
 	}
+	stream_flush_counters(s);
 	compute_expiry(s);
 	update_io(s);
 	update_timer(s);
@@ -668,6 +691,8 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 	struct px_counters *fc = &fe->fe_counters[th->tid];
 	fc->cum_conn++;
 	fc->cum_sess++;
+	freq_ctr_inc(&fe->fe_live[th->tid].conn, s->t_accept);
+	freq_ctr_inc(&fe->fe_live[th->tid].sess, s->t_accept);
 	fe->feconn++;
 	if (fe->feconn > fe->fe_max)
 		fe->fe_max = fe->feconn;
@@ -699,6 +724,7 @@ void stream_free(struct stream *s)
 {
 	struct thread_ctx *th = s->th;
 
+	stream_flush_counters(s);
 	backend_dequeue(s);
 	stick_release(s);
 	if (s->sc)

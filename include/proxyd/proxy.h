@@ -65,6 +65,9 @@ struct log_list;
 struct logformat;
 struct stktable;
 struct error_snapshot;
+struct stats_conf;
+struct fe_live;
+struct be_live;
 
 struct proxy_conf {
 	enum pr_mode mode;
@@ -90,6 +93,7 @@ struct proxy_conf {
 	const struct logformat *log_sd;    /* log-format-sd, or NULL */
 	const struct logformat *uid_fmt;   /* unique-id-format, or NULL */
 	const char *uid_hdr;            /* unique-id-header, or NULL */
+	const struct stats_conf *stats; /* "stats" page settings, or NULL */
 };
 
 struct proxy {
@@ -137,6 +141,8 @@ struct proxy {
 
 	struct px_counters *fe_counters; /* per thread */
 	struct px_counters *be_counters; /* per thread */
+	struct fe_live *fe_live;        /* per thread: rates (live.h) */
+	struct be_live *be_live;        /* per thread: rates, timers */
 };
 
 extern struct list proxies;         /* every proxy, config order */

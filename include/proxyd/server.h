@@ -13,6 +13,7 @@
 struct proxy;
 struct conn;
 struct thread_ctx;
+struct srv_live;
 
 /* Server flags set by configuration. */
 enum {
@@ -91,15 +92,19 @@ struct server {
 	} lb;
 	struct list queue;            /* streams waiting for this very server (hash, persistence) */
 	int nb_queued;
+	int max_queued;               /* peak of nb_queued (stats qmax) */
 
 	struct srv_per_thread *pt;    /* global.nbthread entries */
 	struct px_counters *counters; /* global.nbthread entries */
+	struct srv_live *live;        /* global.nbthread entries: rates, timers (live.h) */
 };
 
 /* Can the balancer send new traffic to it? */
 static inline int srv_usable(const struct server *s)
 {
-	return !(s->admin & SRV_ADMF_MAINT) && s->state == SRV_ST_RUNNING && s->eweight > 0;
+	/* a drained server keeps its weight (shown in the stats) but takes
+	 * no new balanced traffic; persistence still reaches it */
+	return !(s->admin & (SRV_ADMF_MAINT | SRV_ADMF_DRAIN)) && s->state == SRV_ST_RUNNING && s->eweight > 0;
 }
 /* Is it at its maxconn? */
 static inline int srv_full(const struct server *s)

@@ -20,6 +20,7 @@ struct server;
 struct thread_ctx;
 struct http_reply;
 struct var_value;
+struct http_svc;
 
 /* What the stream is doing about the server side. */
 enum srv_step {
@@ -95,6 +96,11 @@ struct http_txn {
 	struct var_value *vars;       /* txn/req/res variables */
 	char *cap;                    /* captured headers and cookies (capture.c), or NULL */
 	char *unique_id;              /* unique-id-format, or NULL */
+	const struct http_svc *svc;   /* service producing the response (stats page...), or NULL */
+	union {
+		char raw[128];            /* the service's state (HTTP_SVC_CTX_SIZE) */
+		uint64_t align;
+	} svc_ctx;
 	char rline[256];              /* request line, kept for the log */
 	struct http_hdr hdrs[];       /* req then rsp header tables */
 };
@@ -146,6 +152,8 @@ struct stream {
 	uint64_t exp_srv;             /* server-side deadline */
 	uint64_t exp_step;            /* queue / connect / turnaround / linger deadline */
 	const char *why;              /* reason of an error, for the debug log */
+	uint64_t acc_in, acc_out;     /* client bytes received / sent over the stream's life */
+	uint64_t acc_in_done, acc_out_done; /* the part of them already counted for the backend and server */
 };
 
 /* Termination codes for the log: who ended the stream and when. */
@@ -196,6 +204,9 @@ void stream_wake(struct stream *s);
 void stream_free(struct stream *s);
 /* The address the client connected to, read once when first needed. */
 const union sockaddr_any *stream_dst(struct stream *s);
+/* Counts the client bytes moved since the last call for the current
+ * backend and server (the frontend counts them as they move). */
+void stream_flush_counters(struct stream *s);
 /* Soft-stop: close idle client connections. */
 void streams_close_idle(struct thread_ctx *th);
 

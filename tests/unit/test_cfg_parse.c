@@ -321,9 +321,20 @@ static void test_not_supported_yet(void **state)
 		/* proxies */
 		{ "frontend fe\n  tcp-request content accept\n", ALERT,
 		  L(2, "'tcp-request' is a valid HAProxy keyword but is not supported yet by proxyd") },
-		{ "listen li\n  stats enable\n", ALERT,
-		  L(2, "'stats' is a valid HAProxy keyword but is not supported yet by proxyd; the stats page "
-		       "comes with the statistics work") },
+		{ "listen li\n  stats http-request deny\n", ALERT,
+		  L(2, "'stats http-request' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "listen li\n  stats socket /x\n", ALERT,
+		  L(2, "'stats socket' is not allowed in 'listen' section; it belongs in a 'global' section") },
+		{ "listen li\n  stats uri stats\n", ALERT,
+		  L(2, "'stats uri stats': the URI must start with '/' (e.g. 'stats uri /stats')") },
+		{ "listen li\n  stats auth admin\n", ALERT,
+		  L(2, "'stats auth' expects <user>:<password> (got 'admin')") },
+		{ "listen li\n  stats admin TRUE\n", ALERT,
+		  L(2, "'stats admin' requires a condition: 'stats admin if <cond>' (e.g. 'stats admin if TRUE' or "
+		       "'stats admin if LOCALHOST')") },
+		{ "listen li\n  stats bogus\n", ALERT,
+		  L(2, "'stats' expects 'enable', 'uri', 'realm', 'auth', 'refresh', 'hide-version', 'show-node', "
+		       "'show-desc', 'show-legends', 'admin' or 'scope' (got 'bogus')") },
 		{ "backend be\n  compression algo gzip\n", ALERT,
 		  L(2, "'compression' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "defaults\n  errorloc 503 /x\n", ALERT,
