@@ -667,6 +667,7 @@ static int run_line(struct cli_conn *c)
 			c->ctx.args = c->words;
 			c->ctx.nargs = n < 0 ? 0 : n;
 			memset(c->ctx.pos, 0, sizeof(c->ctx.pos));
+			memset(&c->ctx.st, 0, sizeof(c->ctx.st));
 			c->ctx.priv = NULL;
 			if (n == 0) {
 				c->cur_cmd++;

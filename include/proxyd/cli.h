@@ -38,6 +38,10 @@ struct cli_ctx {
 	int level;
 	long pos[4];             /* where a long answer stopped, free for the command */
 	void *priv;              /* idem */
+	union {
+		char raw[256];       /* a long answer's own state (zeroed before the command) */
+		uint64_t align;
+	} st;
 	char **args;             /* the command's words (args[0] is the first word) */
 	int nargs;
 	const char *payload;     /* lines after "<<", or NULL */

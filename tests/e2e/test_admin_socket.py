@@ -342,6 +342,30 @@ class Reports(CliCase):
         out = self.run_cli("show sess")
         self.assertRegex(out, r"0x[0-9a-f]+: proto=tcpv4 src=127\.0\.0\.1:\d+ fe=fe be=be srv=s1 ")
 
+    def test_show_stat_csv(self):
+        self.start_cli()
+        self.who(4)
+        out = self.run_cli("show stat")
+        lines = out.splitlines()
+        self.assertTrue(lines[0].startswith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,"))
+        rows = {tuple(l.split(",")[:2]): l.split(",") for l in lines[1:] if l}
+        self.assertIn(("fe", "FRONTEND"), rows)
+        self.assertIn(("be", "BACKEND"), rows)
+        cols = lines[0][2:].split(",")
+        stot = cols.index("stot")
+        self.assertEqual(int(rows[("be", "s1")][stot]) + int(rows[("be", "s2")][stot]), 4)
+        self.assertTrue(out.endswith("\n\n"))
+        # one backend's servers only
+        only = self.run_cli("show stat be 4 -1").splitlines()
+        self.assertEqual(sorted(l.split(",")[1] for l in only[1:] if l), ["s1", "s2"])
+
+    def test_show_stat_json(self):
+        self.start_cli()
+        import json
+        data = json.loads(self.run_cli("show stat json"))
+        names = {f["value"]["value"] for row in data for f in row if f["field"]["name"] == "svname"}
+        self.assertTrue({"FRONTEND", "BACKEND", "s1", "s2"} <= names)
+
     def test_show_table(self):
         self.start_cli(backend_lines=None)
         self.proxy.stop()
