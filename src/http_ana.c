@@ -442,6 +442,7 @@ static void analyse_request(struct stream *s)
 	persist_request(s);
 	if (be->c.lb->prepare)
 		be->c.lb->prepare(be, s);   /* hash keys, while the head can be read */
+	backend_keep_sni(s);
 
 	/* httpclose or http-server-close on either side closes the server
 	 * connection after the response; only the frontend's httpclose also

@@ -129,6 +129,8 @@ struct check {
 	struct buf rx;
 	size_t tx_off;                /* bytes of the current send step already sent */
 	int connected;
+	void *ssl;                    /* SSL * of a check over TLS (check-ssl) */
+	int handshake;                /* its handshake is in progress */
 };
 
 /* Builds every server's check state and schedules the first runs. */

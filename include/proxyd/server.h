@@ -12,6 +12,8 @@
 
 struct proxy;
 struct conn;
+struct srv_ssl;
+struct srv_ssl_conf;
 struct thread_ctx;
 
 /* Server flags set by configuration. */
@@ -47,6 +49,7 @@ struct srv_conf {
 	int maxqueue;        /* 0 = unlimited */
 	unsigned flags;      /* SRV_F_* */
 	struct chk_conf ck;  /* health check settings */
+	struct srv_ssl_conf *ssl; /* TLS options, NULL without any (copy-on-write) */
 };
 
 struct srv_per_thread {
@@ -91,6 +94,7 @@ struct server {
 	struct list queue;            /* streams waiting for this very server (hash, persistence) */
 	int nb_queued;
 
+	struct srv_ssl *ssl;          /* TLS contexts and sessions, NULL without TLS */
 	struct srv_per_thread *pt;    /* global.nbthread entries */
 	struct px_counters *counters; /* global.nbthread entries */
 };
@@ -114,9 +118,10 @@ enum idle_pick {
 };
 
 /* Takes an idle connection to <srv>: <prefer> when it is still parked,
- * else one allowed by <pick>. NULL when none. */
+ * else one allowed by <pick>, opened with the same SNI (<sni_hash>, 0 for
+ * none). NULL when none. */
 struct conn *srv_take_idle(struct server *srv, struct thread_ctx *th, struct conn *prefer,
-                           enum idle_pick pick);
+                           enum idle_pick pick, uint32_t sni_hash);
 /* Parks a connection after a transaction; a <private> one stays reserved
  * to the client connection that used it (http-reuse never). */
 void srv_add_idle(struct server *srv, struct thread_ctx *th, struct conn *c, int private);

@@ -63,6 +63,7 @@ enum {
 	SF_DIRECT        = 1 << 27,  /* persistence chose s->srv: no balancing */
 	SF_IGNORE_PERSIST = 1 << 28, /* ignore-persist matched */
 	SF_FORCE_PERSIST = 1 << 29,  /* force-persist matched */
+	SF_HANDSHAKE     = 1 << 30,  /* client TLS handshake in progress: nothing else runs */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -129,6 +130,12 @@ struct stream {
 	uint64_t exp_srv;             /* server-side deadline */
 	uint64_t exp_step;            /* queue / connect / turnaround / linger deadline */
 	const char *why;              /* reason of an error, for the debug log */
+	/* the backend's server SNI, evaluated while the request head can be
+	 * read (in the transaction's arena); used for the servers that have
+	 * this very expression */
+	const struct sample_expr *sni_expr;
+	const char *sni;
+	uint32_t sni_len;
 };
 
 /* Termination codes for the log: who ended the stream and when. */
