@@ -42,7 +42,7 @@ PREFIX     ?= /usr/local
 Q          := $(if $(V),,@)
 DESTDIR    ?=
 
-.PHONY: all check unit e2e install uninstall clean distclean bench
+.PHONY: all check unit e2e install uninstall clean distclean bench bench-tls
 all: proxyd
 
 proxyd: $(OBJS) $(LLHTTP_OBJS)
@@ -79,6 +79,9 @@ e2e: proxyd
 
 bench: proxyd
 	tests/bench/run-bench --proxyd ./proxyd $(BENCHFLAGS)
+
+bench-tls: proxyd
+	tests/bench/run-tls-bench --proxyd ./proxyd $(BENCHFLAGS)
 
 install: proxyd
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
