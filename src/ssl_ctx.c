@@ -183,7 +183,8 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	if (!ok) {
 		SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
 		struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
-		if (c && !c->hs_err)
+		/* with "verify none" the chain is still checked, and ignored */
+		if (c && !c->hs_err && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER))
 			c->hs_err = X509_STORE_CTX_get_error_depth(xs) ? SSL_HS_CA_FAIL : SSL_HS_CRT_FAIL;
 	}
 	return ok;
