@@ -291,36 +291,42 @@ static int srv_new_session_cb(SSL *ssl, SSL_SESSION *sess)
  * Bind lines
  */
 
-/* What the instance answers in ALPN: the configured protocols, in HTTP
- * mode only those proxyd speaks (HTTP/1.x; h2 is accepted in the
- * configuration but never selected, so clients fall back to HTTP/1.1). */
-static int inst_alpn(struct ssl_inst *in, int http)
+/* An ALPN list (wire format) reduced, in HTTP mode, to the protocols
+ * proxyd speaks (HTTP/1.x): h2 is accepted in the configuration but never
+ * negotiated, so that peers fall back to HTTP/1.1. Returns a malloc'd
+ * list in *out (NULL when nothing is left), or -1 when memory is short. */
+static int alpn_filter(const unsigned char *p, int len, int http, unsigned char **out, int *outlen)
 {
-	const unsigned char *p = in->eff.alpn;
-	int len = in->eff.alpn_len, n = 0;
+	int n = 0;
 
-	free(in->alpn);
-	in->alpn = NULL;
-	in->alpn_len = 0;
+	*out = NULL;
+	*outlen = 0;
 	if (!p || !len)
 		return 0;
-	in->alpn = malloc((size_t)len);
-	if (!in->alpn)
+	unsigned char *w = malloc((size_t)len);
+	if (!w)
 		return -1;
 	for (int i = 0; i < len; i += 1 + p[i]) {
 		int l = p[i];
-		if (http && !((l == 8 && memcmp(p + i + 1, "http/1.1", 8) == 0) ||
-		              (l == 8 && memcmp(p + i + 1, "http/1.0", 8) == 0)))
+		if (http && !(l == 8 && (memcmp(p + i + 1, "http/1.1", 8) == 0 || memcmp(p + i + 1, "http/1.0", 8) == 0)))
 			continue;
-		memcpy(in->alpn + n, p + i, (size_t)l + 1);
+		memcpy(w + n, p + i, (size_t)l + 1);
 		n += l + 1;
 	}
 	if (!n) {
-		free(in->alpn);
-		in->alpn = NULL;
+		free(w);
+		return 0;
 	}
-	in->alpn_len = n;
+	*out = w;
+	*outlen = n;
 	return 0;
+}
+
+/* What the instance answers in ALPN. */
+static int inst_alpn(struct ssl_inst *in, int http)
+{
+	free(in->alpn);
+	return alpn_filter(in->eff.alpn, in->eff.alpn_len, http, &in->alpn, &in->alpn_len);
 }
 
 SSL_CTX *ssl_inst_new_ctx(struct ssl_inst *in, const struct ckch *swap_from, const struct ckch_data *swap_to,
@@ -599,10 +605,16 @@ int ssl_srv_build(struct server *srv, struct srv_ssl_conf *sc, char *err, size_t
 			return -1;
 		}
 	}
-	if (o.alpn && SSL_CTX_set_alpn_protos(ctx, o.alpn, (unsigned)o.alpn_len) != 0) {
+	unsigned char *alpn;
+	int alpn_len;
+	if (alpn_filter(o.alpn, o.alpn_len, srv->be->c.mode == PR_MODE_HTTP, &alpn, &alpn_len) < 0)
+		goto oom;
+	if (alpn && SSL_CTX_set_alpn_protos(ctx, alpn, (unsigned)alpn_len) != 0) {
+		free(alpn);
 		snprintf(err, errlen, "cannot set ALPN: %s", ssl_last_error("rejected", why, sizeof(why)));
 		return -1;
 	}
+	free(alpn);   /* OpenSSL keeps a copy */
 	if (!sc->no_reuse) {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_sess_set_new_cb(ctx, srv_new_session_cb);

@@ -93,6 +93,17 @@ class TLSBackend(ProxyTestCase):
         subject = dict(x[0] for x in o.peer_certs[0]["subject"])
         self.assertEqual(subject["commonName"], "proxy.client")
 
+    @H.proxyd_only("HAProxy speaks HTTP/2 and offers h2 to the server as configured")
+    def test_h2_never_offered_to_an_http_server(self):
+        o = self.tls_origin(alpn=["h2", "http/1.1"])
+        p, addr = self.proxy("server s1 %s ssl verify none alpn h2,http/1.1" % o.addr)
+        self.assertEqual(http(addr, "GET", "/").status, 200)
+        self.assertEqual(o.alpns, ["http/1.1"])
+        o2 = self.tls_origin(alpn=["h2"])
+        p2, addr2 = self.proxy("server s1 %s ssl verify none alpn h2" % o2.addr)
+        self.assertEqual(http(addr2, "GET", "/").status, 200)
+        self.assertEqual(o2.alpns, [None])
+
     def test_missing_ca_file_is_an_error(self):
         port = free_port()
         path = self.write_file("c.cfg", H.BASE_GLOBAL + H.BASE_DEFAULTS + """
