@@ -58,7 +58,6 @@ static const struct cfg_unsupported global_unsupported[] = {
 	{ "log-send-hostname", CFG_SEC_GLOBAL, NULL },
 	{ "cpu-map", CFG_SEC_GLOBAL, NULL },
 	{ "ssl-dh-param-file", CFG_SEC_GLOBAL, NULL },
-	{ "tune.ssl.default-dh-param", CFG_SEC_GLOBAL, NULL },
 	{ "lua-load", CFG_SEC_GLOBAL, "proxyd has no Lua" },
 	{ "nbproc", CFG_SEC_GLOBAL, "removed from HAProxy 2.5 too; use nbthread" },
 	{ "server-state-file", CFG_SEC_GLOBAL, NULL },

@@ -531,6 +531,21 @@ static int parse_tune_ssl(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **a
 	return 0;
 }
 
+static int parse_dh_param(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
+{
+	int bits;
+
+	if (cfg_int_arg(ctx, args[0], 1024, 16384, &bits) < 0)
+		return -1;
+	if (bits < 2048) {
+		cfg_warn(ctx, "'tune.ssl.default-dh-param %d' : proxyd uses 2048 bits at least (the RFC 7919 "
+		         "ffdhe groups of 2048, 3072 or 4096 bits)", bits);
+		ctx->err |= ERR_WARN;
+	}
+	ssl_global.dh_bits = bits;
+	return 0;
+}
+
 static int parse_base(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
 	const char **dst = strcmp(ctx->kw, "ca-base") == 0 ? &ssl_global.ca_base : &ssl_global.crt_base;
@@ -563,6 +578,8 @@ static const struct cfg_kw ssl_global_kws[] = {
 	{ "tune.ssl.cachesize", CFG_SEC_GLOBAL, 1, 1, parse_tune_ssl, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0,
 	  "<number>" },
 	{ "tune.ssl.lifetime", CFG_SEC_GLOBAL, 1, 1, parse_tune_ssl, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0, "<time>" },
+	{ "tune.ssl.default-dh-param", CFG_SEC_GLOBAL, 1, 1, parse_dh_param, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0,
+	  "<bits>" },
 	{ "ca-base", CFG_SEC_GLOBAL, 1, 1, parse_base, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0, "<directory>" },
 	{ "crt-base", CFG_SEC_GLOBAL, 1, 1, parse_base, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0, "<directory>" },
 	{ NULL }
@@ -645,6 +662,7 @@ static void ssl_deinit(void)
 	ssl_global.server_verify = SSLV_REQUIRED;
 	ssl_global.cachesize = 20000;
 	ssl_global.lifetime = 300;
+	ssl_global.dh_bits = 0;
 	ssl_global.ca_base = ssl_global.crt_base = NULL;
 }
 

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -89,6 +91,34 @@ static int proto_range(const struct ssl_opts *o, int *lo, int *hi)
 	while (*hi >= *lo && (o->no_vers & (1u << *hi)))
 		(*hi)--;
 	return *lo <= *hi ? 0 : -1;
+}
+
+/* DHE parameters of the server side: the RFC 7919 group closest to
+ * tune.ssl.default-dh-param, or OpenSSL's choice by certificate strength. */
+static int set_dh(SSL_CTX *ctx, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (!ssl_global.dh_bits) {
+		SSL_CTX_set_dh_auto(ctx, 1);
+		return 0;
+	}
+	const char *group = ssl_global.dh_bits <= 2048 ? "ffdhe2048" : ssl_global.dh_bits <= 3072 ? "ffdhe3072" :
+	                    "ffdhe4096";
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+	EVP_PKEY *dh = NULL;
+	OSSL_PARAM params[2] = { OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+	                         OSSL_PARAM_construct_end() };
+	if (!pc || EVP_PKEY_paramgen_init(pc) <= 0 || !EVP_PKEY_CTX_set_params(pc, params) ||
+	    EVP_PKEY_paramgen(pc, &dh) <= 0 || !SSL_CTX_set0_tmp_dh_pkey(ctx, dh)) {
+		EVP_PKEY_free(dh);
+		EVP_PKEY_CTX_free(pc);
+		snprintf(err, errlen, "cannot set the DH parameters (%s): %s", group,
+		         ssl_last_error("unsupported", why, sizeof(why)));
+		return -1;
+	}
+	EVP_PKEY_CTX_free(pc);
+	return 0;
 }
 
 int ssl_opts_apply(SSL_CTX *ctx, const struct ssl_opts *o, int server, char *err, size_t errlen)
@@ -341,7 +371,7 @@ SSL_CTX *ssl_inst_new_ctx(struct ssl_inst *in, const struct ckch *swap_from, con
 		snprintf(err, errlen, "cannot create a TLS context: %s", ssl_last_error("out of memory", why, sizeof(why)));
 		return NULL;
 	}
-	if (ssl_opts_apply(ctx, o, 1, err, errlen) < 0)
+	if (ssl_opts_apply(ctx, o, 1, err, errlen) < 0 || set_dh(ctx, err, errlen) < 0)
 		goto fail;
 	const struct ckch_data *dd[2] = { NULL, NULL };
 	const char *paths[2] = { NULL, NULL };

@@ -73,6 +73,7 @@ struct ssl_global {
 	int server_verify;            /* ssl-server-verify: SSLV_NONE or SSLV_REQUIRED */
 	int cachesize;                /* tune.ssl.cachesize: sessions kept, 0 = no cache */
 	int lifetime;                 /* tune.ssl.lifetime, seconds */
+	int dh_bits;                  /* tune.ssl.default-dh-param; 0: OpenSSL's automatic choice */
 	const char *ca_base, *crt_base;
 };
 extern struct ssl_global ssl_global;

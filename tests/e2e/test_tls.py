@@ -242,6 +242,15 @@ class Certificates(TLSCase):
         self.assertNotEqual(rc, 0, out)
 
 
+    def test_dhe_ciphers(self):
+        crt = self.ca.sign("site", "site.test", kind="rsa")
+        self.start_fe("crt %s ssl-max-ver TLSv1.2 ciphers DHE-RSA-AES128-GCM-SHA256" % crt,
+                      "http-request set-header X-Cipher %[ssl_fc_cipher]",
+                      global_lines="tune.ssl.default-dh-param 2048")
+        self.assertEqual(T.https(self.addr).status, 200)
+        self.assertEqual(self.o.log[-1].header("x-cipher"), "DHE-RSA-AES128-GCM-SHA256")
+
+
 class Resumption(TLSCase):
 
     def resume(self, extra):
