@@ -558,8 +558,15 @@ int ssl_bind_build(struct bind_ssl *bs, char *err, size_t errlen)
 		                   !!in->eff.ciphersuites != !!d->ciphersuites ||
 		                   (in->eff.ciphersuites && strcmp(in->eff.ciphersuites, d->ciphersuites)));
 		in->ctx = ssl_inst_new_ctx(in, NULL, NULL, err, errlen);
-		if (!in->ctx)
+		if (!in->ctx) {
+			if (in->opts.set || in->filters) {
+				/* a crt-list line: say which one */
+				char why[1024];
+				snprintf(why, sizeof(why), "%s", err);
+				snprintf(err, errlen, "crt-list line [%s:%d]: %s", in->file, in->line, why);
+			}
 			return -1;
+		}
 		if (ssl_inst_index_names(in) < 0) {
 			snprintf(err, errlen, "invalid SNI filter (a name, '*.name' or '!name' is expected)");
 			return -1;
