@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -123,6 +124,95 @@ static int smp_fetch_c_serial(const struct arg *args, struct sample *smp, struct
 	return 1;
 }
 
+static int smp_fetch_ssl_bc(const struct arg *args, struct sample *smp, struct stream *s,
+                            const struct sample_fetch *kw)
+{
+	return set_bool(smp, s->sc && conn_is_ssl(s->sc));
+}
+
+enum { FC_USE_KEYSIZE, FC_ALG_KEYSIZE };
+
+static int smp_fetch_keysize(const struct arg *args, struct sample *smp, struct stream *s,
+                             const struct sample_fetch *kw)
+{
+	SSL *ssl = cli_ssl(s);
+	int alg = 0, use;
+
+	if (!ssl)
+		return 0;
+	use = SSL_get_cipher_bits(ssl, &alg);
+	smp->type = SMP_T_SINT;
+	smp->data.sint = kw->priv == FC_ALG_KEYSIZE ? alg : use;
+	return 1;
+}
+
+static int smp_fetch_session_id(const struct arg *args, struct sample *smp, struct stream *s,
+                                const struct sample_fetch *kw)
+{
+	SSL *ssl = cli_ssl(s);
+	SSL_SESSION *sess = ssl ? SSL_get_session(ssl) : NULL;
+	unsigned int len = 0;
+	const unsigned char *id = sess ? SSL_SESSION_get_id(sess, &len) : NULL;
+
+	if (!id || !len)
+		return 0;
+	smp->type = SMP_T_BIN;
+	smp->flags |= SMP_F_CONST;
+	smp->data.str.ptr = (const char *)id;
+	smp->data.str.len = len;
+	return 1;
+}
+
+static X509 *cli_cert(struct stream *s)
+{
+	SSL *ssl = cli_ssl(s);
+	return ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+}
+
+static int smp_fetch_c_sha1(const struct arg *args, struct sample *smp, struct stream *s,
+                            const struct sample_fetch *kw)
+{
+	X509 *crt = cli_cert(s);
+	struct trash *t;
+	unsigned int n = 0;
+
+	if (!crt)
+		return 0;
+	t = smp_trash();
+	if (t->size < EVP_MAX_MD_SIZE || !X509_digest(crt, EVP_sha1(), (unsigned char *)t->area, &n))
+		return 0;
+	smp->type = SMP_T_BIN;
+	smp->data.str.ptr = t->area;
+	smp->data.str.len = n;
+	return 1;
+}
+
+/* ssl_c_notbefore / ssl_c_notafter: the dates as the certificate writes
+ * them, "YYMMDDhhmmssZ" (UTCTime). */
+static int smp_fetch_c_date(const struct arg *args, struct sample *smp, struct stream *s,
+                            const struct sample_fetch *kw)
+{
+	X509 *crt = cli_cert(s);
+	const ASN1_TIME *tm;
+
+	if (!crt)
+		return 0;
+	tm = kw->priv ? X509_get0_notAfter(crt) : X509_get0_notBefore(crt);
+	return tm && set_const(smp, (const char *)ASN1_STRING_get0_data(tm), (size_t)ASN1_STRING_length(tm));
+}
+
+static int smp_fetch_c_version(const struct arg *args, struct sample *smp, struct stream *s,
+                               const struct sample_fetch *kw)
+{
+	X509 *crt = cli_cert(s);
+
+	if (!crt)
+		return 0;
+	smp->type = SMP_T_SINT;
+	smp->data.sint = X509_get_version(crt) + 1;
+	return 1;
+}
+
 /* "/C=FR/O=Example/CN=www.example.com", as HAProxy prints a DN. */
 static int dn_oneline(const X509_NAME *name, struct trash *t)
 {
@@ -238,6 +328,14 @@ static const struct sample_fetch ssl_fetches[] = {
 	{ "ssl_c_used",        smp_fetch_c_used,     ARG0, NULL, SMP_T_BOOL, SMP_USE_L4 },
 	{ "ssl_c_verify",      smp_fetch_c_verify,   ARG0, NULL, SMP_T_SINT, SMP_USE_L4 },
 	{ "ssl_c_serial",      smp_fetch_c_serial,   ARG0, NULL, SMP_T_BIN,  SMP_USE_L4 },
+	{ "ssl_fc_use_keysize", smp_fetch_keysize, ARG0, NULL, SMP_T_SINT, SMP_USE_L4, FC_USE_KEYSIZE },
+	{ "ssl_fc_alg_keysize", smp_fetch_keysize, ARG0, NULL, SMP_T_SINT, SMP_USE_L4, FC_ALG_KEYSIZE },
+	{ "ssl_fc_session_id", smp_fetch_session_id, ARG0, NULL, SMP_T_BIN, SMP_USE_L4 },
+	{ "ssl_bc",            smp_fetch_ssl_bc,     ARG0, NULL, SMP_T_BOOL, SMP_USE_L4 },
+	{ "ssl_c_sha1",        smp_fetch_c_sha1,     ARG0, NULL, SMP_T_BIN,  SMP_USE_L4 },
+	{ "ssl_c_notbefore",   smp_fetch_c_date,     ARG0, NULL, SMP_T_STR,  SMP_USE_L4, 0 },
+	{ "ssl_c_notafter",    smp_fetch_c_date,     ARG0, NULL, SMP_T_STR,  SMP_USE_L4, 1 },
+	{ "ssl_c_version",     smp_fetch_c_version,  ARG0, NULL, SMP_T_SINT, SMP_USE_L4 },
 	{ "ssl_c_s_dn",        smp_fetch_c_dn,       ARG3(0, STR, SINT, STR), check_dn_args, SMP_T_STR, SMP_USE_L4, 0 },
 	{ "ssl_c_i_dn",        smp_fetch_c_dn,       ARG3(0, STR, SINT, STR), check_dn_args, SMP_T_STR, SMP_USE_L4, 1 },
 	{ NULL }

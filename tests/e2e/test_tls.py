@@ -288,6 +288,10 @@ class ClientCertificates(TLSCase):
         http-request set-header X-CN %[ssl_c_s_dn(CN)]
         http-request set-header X-Issuer %[ssl_c_i_dn]
         http-request set-header X-Serial %[ssl_c_serial,hex]
+        http-request set-header X-SHA1 %[ssl_c_sha1,hex]
+        http-request set-header X-Version %[ssl_c_version]
+        http-request set-header X-NotAfter %[ssl_c_notafter]
+        http-request set-header X-Keysize %[ssl_fc_use_keysize]
         """
 
     def test_required(self):
@@ -305,6 +309,12 @@ class ClientCertificates(TLSCase):
         self.assertEqual(seen.header("x-cn"), "alice")
         self.assertEqual(seen.header("x-issuer"), "/CN=proxyd test CA")
         self.assertEqual(seen.header("x-serial"), "03EA")   # serials 1001, 1002...
+        fp = subprocess.run(["openssl", "x509", "-in", good, "-noout", "-fingerprint", "-sha1"],
+                            stdout=subprocess.PIPE, timeout=H.scaled(10)).stdout.decode()
+        self.assertEqual(seen.header("x-sha1"), fp.split("=", 1)[1].strip().replace(":", ""))
+        self.assertEqual(seen.header("x-version"), "3")
+        self.assertRegex(seen.header("x-notafter"), r"^\d{12}Z$")
+        self.assertIn(seen.header("x-keysize"), ("128", "256"))
         for ctx in (T.client_context(), T.client_context(cert=bad)):
             with self.assertRaises((ssl.SSLError, OSError, EOFError)):
                 with T.HTTPSConn(self.addr, ctx=ctx) as c:
