@@ -42,7 +42,7 @@ PREFIX     ?= /usr/local
 Q          := $(if $(V),,@)
 DESTDIR    ?=
 
-.PHONY: all check unit e2e install uninstall clean distclean bench lb-bench
+.PHONY: all check unit e2e install uninstall clean distclean bench lb-bench bench-tls
 all: proxyd
 
 proxyd: $(OBJS) $(LLHTTP_OBJS)
@@ -90,6 +90,8 @@ $(BUILDDIR)/lb_pick_bench: tests/bench/lb_pick_bench.c tests/unit/lb_fixture.h $
 
 lb-bench: $(BUILDDIR)/lb_pick_bench
 	$(BUILDDIR)/lb_pick_bench $(LBBENCHFLAGS)
+bench-tls: proxyd
+	tests/bench/run-tls-bench --proxyd ./proxyd $(BENCHFLAGS)
 
 install: proxyd
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5

@@ -13,7 +13,9 @@
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/log.h>
+#include <proxyd/sample.h>
 #include <proxyd/server.h>
+#include <proxyd/ssl_sock.h>
 #include <proxyd/stick_table.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
@@ -248,6 +250,60 @@ static void established(struct stream *s, uint64_t now)
 	}
 }
 
+void backend_keep_sni(struct stream *s)
+{
+	const struct sample_expr *e = s->be->sni_expr;
+	struct sample smp;
+
+	s->sni_expr = NULL;
+	s->sni = NULL;
+	s->sni_len = 0;
+	if (!e || !s->txn)
+		return;
+	s->sni_expr = e;
+	memset(&smp, 0, sizeof(smp));
+	if (!sample_process(e, s, &smp) || !sample_cast(&smp, SMP_T_STR) || !smp.data.str.len)
+		return;
+	struct http_msg *m = &s->txn->req;
+	if (*m->arena_used + smp.data.str.len > m->arena_size)
+		return;
+	char *copy = m->arena + *m->arena_used;
+	*m->arena_used += (uint32_t)smp.data.str.len;
+	memcpy(copy, smp.data.str.ptr, smp.data.str.len);
+	s->sni = copy;
+	s->sni_len = (uint32_t)smp.data.str.len;
+}
+
+/* The SNI to send to a TLS server ("sni" expression), and its hash: idle
+ * connections are only reused for requests that would send the same. */
+static uint32_t server_sni(struct stream *s, struct server *srv, const char **sni, size_t *len)
+{
+	const struct srv_ssl_conf *sc = srv->c.ssl;
+	struct sample smp;
+	uint32_t h = 2166136261u;
+
+	*sni = NULL;
+	*len = 0;
+	if (!srv->ssl || !srv->ssl->use_ssl || !sc || !sc->sni)
+		return 0;
+	if (s->sni_expr && (sc->sni == s->sni_expr || strcmp(sc->sni_text, s->be->sni_text) == 0)) {
+		if (!s->sni_len)
+			return 0;
+		*sni = s->sni;
+		*len = s->sni_len;
+	} else {
+		/* another expression: connection data only at this point */
+		memset(&smp, 0, sizeof(smp));
+		if (!sample_process(sc->sni, s, &smp) || !sample_cast(&smp, SMP_T_STR) || !smp.data.str.len)
+			return 0;
+		*sni = smp.data.str.ptr;
+		*len = smp.data.str.len;
+	}
+	for (size_t i = 0; i < *len; i++)
+		h = (h ^ (unsigned char)(*sni)[i]) * 16777619u;   /* FNV-1a */
+	return h ? h : 1;
+}
+
 static void connect_server(struct stream *s)
 {
 	struct thread_ctx *th = s->th;
@@ -256,6 +312,9 @@ static void connect_server(struct stream *s)
 	uint64_t now = th_now_ms(th);
 	struct conn *c = NULL;
 	struct srv_live *sl = &srv->live[th->tid];
+	const char *sni;
+	size_t sni_len;
+	uint32_t sni_hash = server_sni(s, srv, &sni, &sni_len);
 
 	/* as HAProxy, a server's sessions count the connection attempts,
 	 * retries included */
@@ -263,7 +322,7 @@ static void connect_server(struct stream *s)
 	freq_ctr_inc(&sl->sess, now);
 	sl->last_sess_ms = now;
 	if ((s->flags & SF_HTTP) && !(s->flags & SF_NO_RETRY) && !(s->flags & SF_TUNNEL))
-		c = srv_take_idle(srv, th, s->last_conn, idle_policy(s));
+		c = srv_take_idle(srv, th, s->last_conn, idle_policy(s), sni_hash);
 	if (c) {
 		c->owner = s;
 		ev_set_cb(&c->io, stream_srv_io_cb);
@@ -298,7 +357,16 @@ static void connect_server(struct stream *s)
 	srv->cur_conns++;
 	s->t_step = now;
 	s->progress++;
-	if (c->flags & CO_FL_CONNECTING) {
+	if (srv->ssl && srv->ssl->use_ssl) {
+		c->sni_hash = sni_hash;
+		if (ssl_sock_connect(c, srv, srv->ssl->ctx, sni, sni_len, !srv->c.ssl->no_reuse) < 0) {
+			stream_set_term(s, TERM_RESOURCE, PHASE_CONN);
+			s->why = "out of memory for a TLS connection";
+			srv_side_failed(s, HTTP_ERR_503);
+			return;
+		}
+	}
+	if (c->flags & (CO_FL_CONNECTING | CO_FL_HANDSHAKE)) {
 		s->step = SS_CONNECTING;
 		s->exp_step = be->c.to[TO_CONNECT] ? now + (uint64_t)be->c.to[TO_CONNECT] : 0;
 	} else {
@@ -358,6 +426,30 @@ void backend_connect_event(struct stream *s)
 	if (rc < 0) {
 		backend_conn_failed(s, 0);
 		return;
+	}
+	struct conn *c = s->sc;
+	if (c->flags & CO_FL_HANDSHAKE) {
+		/* TLS towards the server: part of the connection, under
+		 * "timeout connect" */
+		rc = ssl_sock_handshake(c);
+		if (rc == 0)
+			return;
+		struct server *srv = s->srv;
+		int tid = s->th->tid;
+		if (rc < 0) {
+			/* the session offered may be why: forget it */
+			if (srv->ssl->pt[tid].sess) {
+				SSL_SESSION_free(srv->ssl->pt[tid].sess);
+				srv->ssl->pt[tid].sess = NULL;
+			}
+			srv->counters[tid].ssl_failed_hs++;
+			s->why = "TLS handshake with the server failed";
+			backend_conn_failed(s, 0);
+			return;
+		}
+		srv->counters[tid].ssl_sess++;
+		if (SSL_session_reused(c->xprt_ctx))
+			srv->counters[tid].ssl_reused++;
 	}
 	established(s, th_now_ms(s->th));
 	s->progress++;

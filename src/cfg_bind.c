@@ -38,14 +38,11 @@ static const struct bind_kw bind_options[] = {
 BIND_KW_REGISTER(bind_options);
 
 static const char *const bind_unsupported[] = {
-	"ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "alpn", "npn", "ciphers",
-	"ciphersuites", "ssl-min-ver", "ssl-max-ver", "no-tls-tickets", "strict-sni", "curves",
-	"ecdhe", "accept-proxy", "accept-netscaler-cip", "defer-accept", "interface", "transparent",
-	"tfo", "v4v6", "v6only", "mode", "uid", "gid", "user", "group", "level", "expose-fd",
-	"process", "thread", "id", "nice", "mss", "namespace", "proto", "severity-output",
-	"allow-0rtt", "generate-certificates", "tcp-ut", "quic-cc-algo", "no-sslv3", "no-tlsv10",
-	"no-tlsv11", "no-tlsv12", "no-tlsv13", "force-tlsv12", "force-tlsv13", "prefer-client-ciphers",
-	NULL
+	"npn", "ca-ignore-err", "crt-ignore-err", "ca-sign-file", "ca-sign-pass", "ca-verify-file",
+	"tls-ticket-keys", "accept-proxy", "accept-netscaler-cip", "defer-accept",
+	"interface", "transparent", "tfo", "v4v6", "v6only", "mode", "uid", "gid", "user", "group",
+	"level", "expose-fd", "process", "thread", "id", "nice", "mss", "namespace", "proto",
+	"severity-output", "allow-0rtt", "generate-certificates", "tcp-ut", "quic-cc-algo", NULL
 };
 
 static const struct bind_kw *bind_kw_find(const char *name)

@@ -61,17 +61,13 @@ static const struct srv_kw server_kws[] = {
 SRV_KW_REGISTER(server_kws);
 
 static const char *const server_unsupported[] = {
-	"check-ssl", "check-sni", "check-alpn", "agent-check", "agent-port",
-	"agent-inter", "agent-addr", "agent-send", "ssl", "no-ssl", "verify", "verifyhost",
-	"sni", "ca-file", "crt", "crl-file", "alpn", "npn", "ciphers", "ciphersuites",
-	"ssl-min-ver", "ssl-max-ver", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12",
-	"send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn",
-	"proxy-v2-options", "track", "slowstart", "on-error",
-	"observe", "error-limit", "redir", "resolvers", "resolve-prefer", "resolve-net",
-	"init-addr", "id", "namespace", "pool-max-conn", "pool-purge-delay", "pool-low-conn",
-	"proto", "source", "tfo", "allow-0rtt", "max-reuse", "minconn", "non-stick", "stick",
-	"tcp-ut", "usesrc", "ws", "log-proto", "socks4", "check-proto", "check-via-socks4",
-	NULL
+	"check-alpn", "agent-check", "agent-port", "agent-inter", "agent-addr", "agent-send", "npn",
+	"curves", "ssl-reuse", "tls-tickets", "no-verifyhost", "send-proxy", "send-proxy-v2",
+	"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "proxy-v2-options", "track", "slowstart", "on-error",
+	"observe", "error-limit", "redir", "resolvers", "resolve-prefer", "resolve-net", "init-addr",
+	"id", "namespace", "pool-max-conn", "pool-purge-delay", "pool-low-conn", "proto", "source", "tfo",
+	"allow-0rtt", "max-reuse", "minconn", "non-stick", "stick", "tcp-ut", "usesrc", "ws", "log-proto",
+	"socks4", "check-proto", "check-via-socks4", NULL
 };
 
 REGISTER_TABLE(srv_unsupported_kws, server_unsupported);

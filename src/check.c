@@ -23,6 +23,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <proxyd/addr.h>
 #include <proxyd/backend.h>
 #include <proxyd/check.h>
@@ -34,6 +38,7 @@
 #include <proxyd/proxy.h>
 #include <proxyd/regex.h>
 #include <proxyd/server.h>
+#include <proxyd/ssl_sock.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
 
@@ -395,6 +400,13 @@ static void arm_timer(struct check *c, uint64_t at)
 
 static void close_conn(struct check *c)
 {
+	if (c->ssl) {
+		if (!c->handshake && SSL_shutdown(c->ssl) < 0)
+			ERR_clear_error();
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		c->handshake = 0;
+	}
 	if (c->fd >= 0) {
 		ev_io_stop(chk_loop, &c->io);
 		ev_clear_pending(chk_loop, &c->io);
@@ -433,6 +445,81 @@ static void want(struct check *c, int events)
 		ev_io_set(&c->io, c->fd, events);
 		ev_io_start(chk_loop, &c->io);
 	}
+}
+
+/* The check's I/O, in clear or over TLS, with send(2)/recv(2)'s
+ * conventions (-1 and errno EAGAIN when it would block). */
+static ssize_t chk_send(struct check *c, const char *buf, size_t len)
+{
+	if (!c->ssl)
+		return send(c->fd, buf, len, MSG_NOSIGNAL);
+	int n = SSL_write(c->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	int e = SSL_get_error(c->ssl, n);
+	ERR_clear_error();
+	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN : EIO;
+	return -1;
+}
+
+static ssize_t chk_recv(struct check *c, char *buf, size_t len)
+{
+	if (!c->ssl)
+		return recv(c->fd, buf, len, 0);
+	int n = SSL_read(c->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	int e = SSL_get_error(c->ssl, n);
+	ERR_clear_error();
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !errno))
+		return 0;
+	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN : EIO;
+	return -1;
+}
+
+/* TLS handshake of a check-ssl connection; then the program runs. */
+static void handshake(struct check *c)
+{
+	int r = SSL_do_handshake(c->ssl);
+
+	if (r == 1) {
+		c->handshake = 0;
+		run_steps(c);
+		return;
+	}
+	int e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		want(c, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+		return;
+	}
+	char why[256], info[300];
+	snprintf(info, sizeof(info), "SSL handshake failure (%s)",
+	         ssl_last_error(e == SSL_ERROR_SYSCALL ? "connection closed" : "unknown error", why, sizeof(why)));
+	finish(c, CHK_ST_L6RSP, 0, info);
+}
+
+static int start_tls(struct check *c)
+{
+	struct server *srv = c->srv;
+	const struct srv_ssl_conf *sc = srv->c.ssl;
+	SSL *ssl = SSL_new(srv->ssl->ctx);
+
+	if (!ssl || !SSL_set_fd(ssl, c->fd)) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return -1;
+	}
+	SSL_set_connect_state(ssl);
+	if (sc && sc->check_sni)
+		SSL_set_tlsext_host_name(ssl, sc->check_sni);
+	const char *host = srv->ssl->verifyhost ? srv->ssl->verifyhost : sc ? sc->check_sni : NULL;
+	if (host && (SSL_CTX_get_verify_mode(srv->ssl->ctx) & SSL_VERIFY_PEER)) {
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		SSL_set1_host(ssl, host);
+	}
+	c->ssl = ssl;
+	c->handshake = 1;
+	return 0;
 }
 
 static void start_check(struct check *c)
@@ -530,6 +617,14 @@ static void connected(struct check *c)
 	const struct chk_prog *p = prog_of(c);
 	if (p && p->nb && p->steps[0].type == CHK_CONNECT)
 		c->step = 1;
+	if (c->srv->ssl && c->srv->ssl->check_ssl) {
+		if (start_tls(c) < 0) {
+			finish(c, CHK_ST_SOCKERR, 0, "out of memory for TLS");
+			return;
+		}
+		handshake(c);
+		return;
+	}
 	run_steps(c);
 }
 
@@ -548,7 +643,7 @@ static int receive(struct check *c)
 	for (;;) {
 		if (b->end >= b->size - 1)
 			return 0;   /* full: judge on what is there */
-		ssize_t n = recv(c->fd, b->area + b->end, b->size - 1 - b->end, 0);
+		ssize_t n = chk_recv(c, b->area + b->end, b->size - 1 - b->end);
 		if (n > 0) {
 			b->end += (uint32_t)n;
 			continue;
@@ -567,7 +662,8 @@ static void run_steps(struct check *c)
 	while (c->running) {
 		if (!p || c->step >= p->nb) {
 			/* every step passed */
-			enum chk_status st = !p || !p->nb || (p->nb == 1 && p->steps[0].type == CHK_CONNECT) ? CHK_ST_L4OK :
+			enum chk_status st = !p || !p->nb || (p->nb == 1 && p->steps[0].type == CHK_CONNECT) ?
+			                     (c->ssl ? CHK_ST_L6OK : CHK_ST_L4OK) :
 			                     p->kind == CHK_KIND_SSL_HELLO ? CHK_ST_L6OK : CHK_ST_L7OK;
 			/* tcp-check rules that passed say so, as HAProxy */
 			finish(c, st, c->code, p && p->nb && p->kind == CHK_KIND_TCPCHECK ? "(tcp-check)" : NULL);
@@ -587,7 +683,7 @@ static void run_steps(struct check *c)
 			size_t len = st->len;
 			const char *data = st->type == CHK_HTTP_SEND ? chk_http_request(p, &len) : st->data;
 			while (c->tx_off < len) {
-				ssize_t n = send(c->fd, data + c->tx_off, len - c->tx_off, MSG_NOSIGNAL);
+				ssize_t n = chk_send(c, data + c->tx_off, len - c->tx_off);
 				if (n < 0) {
 					if (errno == EAGAIN) {
 						want(c, EV_WRITE);
@@ -638,6 +734,8 @@ static void check_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	if (!c->connected)
 		connected(c);
+	else if (c->handshake)
+		handshake(c);
 	else
 		run_steps(c);
 }
@@ -660,7 +758,8 @@ static void check_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	const struct chk_prog *p = prog_of(c);
 	enum chk_status st = !c->connected ? CHK_ST_L4TOUT :
-	                     p && p->kind == CHK_KIND_SSL_HELLO ? CHK_ST_L6TOUT : CHK_ST_L7TOUT;
+	                     c->handshake || (p && p->kind == CHK_KIND_SSL_HELLO) ||
+	                     (c->ssl && (!p || !p->nb)) ? CHK_ST_L6TOUT : CHK_ST_L7TOUT;
 	finish(c, st, 0, NULL);
 }
 

@@ -76,12 +76,30 @@ void conn_init(struct conn *c, int fd, void *owner,
 	c->idle_since = 0;
 	c->last_stream = NULL;
 	c->err = 0;
+	c->hs_err = 0;
+	c->sni_hash = 0;
 	ev_io_init(&c->io, cb, fd, 0);
 	c->io.data = c;
 }
 
 void conn_want(struct conn *c, struct ev_loop *loop, int events)
 {
+	if (c->flags & (CO_FL_HANDSHAKE | CO_FL_XPRT_RD_WANT_WR | CO_FL_XPRT_WR_WANT_RD)) {
+		if (c->flags & CO_FL_HANDSHAKE) {
+			/* the handshake decides, whatever the owner would like */
+			events = ((c->flags & CO_FL_XPRT_WANT_RD) ? EV_READ : 0) |
+			         ((c->flags & CO_FL_XPRT_WANT_WR) ? EV_WRITE : 0);
+		} else {
+			if ((events & EV_READ) && (c->flags & CO_FL_XPRT_RD_WANT_WR))
+				events |= EV_WRITE;
+			if ((events & EV_WRITE) && (c->flags & CO_FL_XPRT_WR_WANT_RD))
+				events |= EV_READ;
+		}
+	}
+	/* decrypted bytes wait in the transport: no socket event would
+	 * announce them */
+	if ((events & EV_READ) && c->xprt->pending && c->xprt->pending(c))
+		ev_feed_event(loop, &c->io, EV_READ);
 	if ((c->io.events & (EV_READ | EV_WRITE)) == events && (ev_is_active(&c->io) || !events))
 		return;
 	ev_io_stop(loop, &c->io);

@@ -39,7 +39,7 @@
 /* Flags that belong to one transaction and are cleared at its end. */
 #define SF_TXN_MASK (SF_CLI_CLOSE | SF_SRV_CLOSE | SF_REQ_KEPT | SF_RES_STARTED | SF_LOCAL_RES | SF_LB_KEY | \
                      SF_UPGRADE_REQ | SF_REQ_SENT_ALL | SF_NO_RETRY | SF_SRV_WANTED | SF_DIRECT | SF_IGNORE_PERSIST | \
-                     SF_FORCE_PERSIST | SF_STATS)
+                     SF_FORCE_PERSIST)
 
 /*------------------------------------------------------------------------
  * Transactions
@@ -459,6 +459,7 @@ static void analyse_request(struct stream *s)
 	unique_id_request(s);
 	if (be->c.lb->prepare)
 		be->c.lb->prepare(be, s);   /* hash keys, while the head can be read */
+	backend_keep_sni(s);
 
 	/* httpclose or http-server-close on either side closes the server
 	 * connection after the response; only the frontend's httpclose also
@@ -896,7 +897,7 @@ void http_end_step(struct stream *s)
 	http_txn_free(s);
 	s->flags &= ~SF_TXN_MASK;
 	s->t_cli_act = s->t_idle_from = th_now_ms(s->th);
-	s->log_flags &= (unsigned char)~SLOG_ASAP;
+	s->log_flags &= (unsigned char)~(SLOG_ASAP | SLOG_STATS);
 	s->srv_queue_pos = s->be_queue_pos = 0;
 	if (close) {
 		stream_close_after_send(s);

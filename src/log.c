@@ -17,7 +17,9 @@
 #include <proxyd/log.h>
 #include <proxyd/logformat.h>
 #include <proxyd/proxy.h>
+#include <proxyd/listener.h>
 #include <proxyd/server.h>
+#include <proxyd/ssl_sock.h>
 #include <proxyd/stream.h>
 
 /* HAProxy's layouts, field for field. */
@@ -224,6 +226,48 @@ static void emit(struct stream *s)
 		size_t n = log_build_line(s, line, sizeof(line) - 1);
 		line[n++] = '\n';
 		ssize_t w = write(STDERR_FILENO, line, n);
+		(void)w;
+	}
+}
+
+static void fmt_date(uint64_t ms, char *date, size_t len)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	snprintf(date, len, "%02d/%s/%04d:%02d:%02d:%02d.%03d", tm.tm_mday, months[tm.tm_mon],
+	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+void log_conn_error(struct stream *s, struct conn *c)
+{
+	char line[1024], host[64], date[64], why[256], lname[32];
+	const struct proxy *fe = s->fe;
+	int targets = log_has_targets(fe);
+	int debug = (global.mode & MODE_DEBUG) && !(targets && log_writes_stderr(fe));
+
+	if (!targets && !debug)
+		return;
+	fmt_date(s->t_accept, date, sizeof(date));
+	const char *ln = s->li->bind->name;
+	if (!ln) {
+		snprintf(lname, sizeof(lname), "%d", s->li->luid);
+		ln = lname;
+	}
+	int n = snprintf(line, sizeof(line), "%s:%d [%s] %s/%s: %s", addr_host_str(&s->src.sa, host, sizeof(host)),
+	                 addr_port(&s->src.sa), date, fe->id, ln, ssl_sock_hs_error(c, why, sizeof(why)));
+	if (n <= 0)
+		return;
+	size_t len = (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
+	/* an error: err with log-separate-errors, as the traffic lines */
+	if (targets)
+		log_send(fe, (fe->c.options & PR_O_LOG_SEP_ERRS) ? LOGL_ERR : LOGL_INFO, line, len, NULL, 0);
+	if (debug) {
+		line[len++] = '\n';
+		ssize_t w = write(STDERR_FILENO, line, len);
 		(void)w;
 	}
 }

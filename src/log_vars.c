@@ -233,7 +233,7 @@ static int v_b(struct stream *s, char *dst, size_t size, unsigned opts)
 
 static int v_s(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	return put_cstr(dst, size, s->srv ? s->srv->id : (s->flags & SF_STATS) ? "<STATS>" : "<NOSRV>", opts);
+	return put_cstr(dst, size, s->srv ? s->srv->id : (s->log_flags & SLOG_STATS) ? "<STATS>" : "<NOSRV>", opts);
 }
 
 static int v_H(struct stream *s, char *dst, size_t size, unsigned opts)

@@ -7,6 +7,7 @@
 #include <proxyd/conn.h>
 #include <proxyd/global.h>
 #include <proxyd/server.h>
+#include <proxyd/ssl_sock.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
 
@@ -43,6 +44,11 @@ static void idle_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct thread_ctx *th = curr_th;
 	char byte;
 
+	if (conn_is_ssl(c)) {
+		if (!ssl_sock_idle_alive(c))
+			srv_conn_free(th, c);
+		return;
+	}
 	/* Anything readable on an idle connection is its end: EOF, an error,
 	 * or bytes the server had no business sending. */
 	ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -74,19 +80,20 @@ void srv_add_idle(struct server *srv, struct thread_ctx *th, struct conn *c, int
 }
 
 struct conn *srv_take_idle(struct server *srv, struct thread_ctx *th, struct conn *prefer,
-                           enum idle_pick pick)
+                           enum idle_pick pick, uint32_t sni_hash)
 {
 	struct srv_per_thread *pt = &srv->pt[th->tid];
 	struct conn *c = NULL, *it;
 
-	if (prefer && prefer->srv == srv && (prefer->flags & (CO_FL_IDLE | CO_FL_PRIVATE))) {
+	if (prefer && prefer->srv == srv && (prefer->flags & (CO_FL_IDLE | CO_FL_PRIVATE)) &&
+	    prefer->sni_hash == sni_hash) {
 		c = prefer;
-	} else if (pick == IDLE_PICK_ANY && !list_empty(&pt->idle)) {
-		c = list_last(&pt->idle, struct conn, idle_el);   /* the warmest */
-	} else if (pick == IDLE_PICK_PROVEN) {
+	} else if (pick != IDLE_PICK_OWN) {
+		/* the warmest first; a TLS connection opened for another SNI
+		 * is not this request's */
 		for (it = list_last(&pt->idle, struct conn, idle_el); &it->idle_el != &pt->idle;
 		     it = list_elem(it->idle_el.prev, struct conn, idle_el)) {
-			if (it->flags & CO_FL_REUSED) {
+			if (it->sni_hash == sni_hash && (pick == IDLE_PICK_ANY || (it->flags & CO_FL_REUSED))) {
 				c = it;
 				break;
 			}

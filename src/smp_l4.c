@@ -1,5 +1,5 @@
 /* Connection-level and internal sample fetches: addresses and ports,
- * constants, backend state, TLS facts (false until TLS exists). */
+ * constants, backend state (TLS ones are in smp_ssl.c). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -101,21 +101,6 @@ static int smp_fetch_fe_conn(const struct arg *args, struct sample *smp, struct 
 	return 1;
 }
 
-/* TLS is not terminated yet: the connection is never TLS. */
-static int smp_fetch_ssl_fc(const struct arg *args, struct sample *smp, struct stream *s,
-                            const struct sample_fetch *kw)
-{
-	smp->type = SMP_T_BOOL;
-	smp->data.sint = 0;
-	return 1;
-}
-
-static int smp_fetch_ssl_fc_sni(const struct arg *args, struct sample *smp, struct stream *s,
-                                const struct sample_fetch *kw)
-{
-	return 0;
-}
-
 /* Constants: int(12), str(text), bool(1), ipv4(1.2.3.4), ipv6(::1), meth(GET). */
 static int smp_fetch_const_int(const struct arg *args, struct sample *smp, struct stream *s,
                                const struct sample_fetch *kw)
@@ -179,8 +164,6 @@ static const struct sample_fetch l4_fetches[] = {
 	{ "nbsrv",        smp_fetch_nbsrv,      ARG1(0, BE), NULL, SMP_T_SINT, SMP_USE_INT },
 	{ "be_conn",      smp_fetch_be_conn,    ARG1(0, BE), NULL, SMP_T_SINT, SMP_USE_INT },
 	{ "fe_conn",      smp_fetch_fe_conn,    ARG0, NULL, SMP_T_SINT, SMP_USE_INT },
-	{ "ssl_fc",       smp_fetch_ssl_fc,     ARG0, NULL, SMP_T_BOOL, SMP_USE_L4 },
-	{ "ssl_fc_sni",   smp_fetch_ssl_fc_sni, ARG0, NULL, SMP_T_STR,  SMP_USE_L4 },
 	{ NULL }
 };
 

@@ -44,6 +44,7 @@ int stats_http_intercept(struct stream *s, struct proxy *px)
 	if (m->sl_len[1] < sc->uri_len || memcmp(http_sl(m, 1), sc->uri, sc->uri_len) != 0)
 		return 0;
 	http_svc_begin(s, &stats_svc);
+	s->log_flags |= SLOG_STATS;   /* "<STATS>" as the server in the log */
 	struct stats_page *pg = http_svc_ctx(s);
 	pg->sc = sc;
 	pg->px = px;

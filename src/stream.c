@@ -24,6 +24,7 @@
 #include <proxyd/persist.h>
 #include <proxyd/proxy.h>
 #include <proxyd/server.h>
+#include <proxyd/ssl_sock.h>
 #include <proxyd/stick_table.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
@@ -351,6 +352,39 @@ static void linger_drain(struct stream *s)
 }
 
 /*------------------------------------------------------------------------
+ * Client TLS handshake: the stream really starts once it is done.
+ */
+static void stream_start(struct stream *s);
+
+static void handshake_failed(struct stream *s)
+{
+	s->fe->fe_counters[s->th->tid].ssl_failed_hs++;
+	log_conn_error(s, &s->cli);
+	s->flags |= SF_KILL;
+}
+
+static void handshake_step(struct stream *s)
+{
+	int rc = ssl_sock_handshake(&s->cli);
+
+	if (rc == 0)
+		return;
+	s->progress++;
+	if (rc < 0) {
+		handshake_failed(s);
+		return;
+	}
+	s->flags &= ~SF_HANDSHAKE;
+	struct px_counters *fc = &s->fe->fe_counters[s->th->tid];
+	fc->ssl_sess++;
+	if (SSL_session_reused(s->cli.xprt_ctx))
+		fc->ssl_reused++;
+	/* request timers start now, as HAProxy creates its stream here */
+	s->t_accept = s->t_cli_act = th_now_ms(s->th);
+	stream_start(s);
+}
+
+/*------------------------------------------------------------------------
  * Timeouts
  */
 static uint64_t deadline(uint64_t base, int ms)
@@ -384,6 +418,11 @@ static void compute_expiry(struct stream *s)
 	s->exp_cli = s->exp_srv = 0;
 	if (s->flags & SF_LINGER)
 		return;
+	if (s->flags & SF_HANDSHAKE) {
+		/* the TLS handshake has "timeout client", as HAProxy 2.6 */
+		s->exp_cli = deadline(s->t_accept, s->fe->c.to[TO_CLIENT]);
+		return;
+	}
 
 	if (s->flags & SF_TUNNEL) {
 		int cto = cli_timeout_value(s), sto = srv_timeout_value(s);
@@ -458,7 +497,10 @@ static void check_timeouts(struct stream *s)
 	if (s->exp_cli && now >= s->exp_cli) {
 		s->exp_cli = 0;
 		s->progress++;
-		if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL)) {
+		if (s->flags & SF_HANDSHAKE) {
+			s->cli.hs_err = SSL_HS_TIMEOUT;
+			handshake_failed(s);
+		} else if ((s->flags & SF_HTTP) && !(s->flags & SF_TUNNEL)) {
 			http_cli_timeout(s);
 		} else {
 			stream_set_term(s, TERM_CLI_TO, PHASE_DATA);
@@ -552,6 +594,11 @@ void stream_process(struct stream *s)
 		check_timeouts(s);
 		if (s->flags & SF_KILL)
 			break;
+		if (s->flags & SF_HANDSHAKE) {
+			handshake_step(s);
+			if (s->flags & (SF_HANDSHAKE | SF_KILL))
+				break;
+		}
 		if (s->flags & SF_LINGER) {
 			linger_drain(s);
 			break;
@@ -598,6 +645,11 @@ static void cli_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c = w->data;
 	struct stream *s = c->owner;
 
+	if (s->flags & SF_HANDSHAKE) {
+		stream_process(s);   /* the handshake step reads and writes */
+		return;
+	}
+	revents = conn_revents(c, revents);
 	if (revents & EV_READ) {
 		if (s->flags & SF_LINGER)
 			linger_drain(s);
@@ -614,6 +666,7 @@ static void srv_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c = w->data;
 	struct stream *s = c->owner;
 
+	revents = conn_revents(c, revents);
 	if (s->step == SS_CONNECTING) {
 		if (revents & (EV_WRITE | EV_READ))
 			backend_connect_event(s);
@@ -697,6 +750,25 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 	if (fe->feconn > fe->fe_max)
 		fe->fe_max = fe->feconn;
 
+	if (li->bind->ssl && li->bind->ssl->enabled) {
+		if (ssl_sock_accept(&s->cli, li->bind->ssl) < 0) {
+			stream_set_term(s, TERM_RESOURCE, PHASE_REQ);
+			s->flags |= SF_KILL;
+		} else {
+			s->flags |= SF_HANDSHAKE;
+		}
+	} else {
+		stream_start(s);
+	}
+	stream_process(s);
+	return s;
+}
+
+/* The connection is ready for traffic (accepted, TLS handshake done). */
+static void stream_start(struct stream *s)
+{
+	struct proxy *fe = s->fe;
+
 	/* A TCP frontend handing its connections to an HTTP backend makes
 	 * them HTTP streams. */
 	if (fe->c.mode == PR_MODE_HTTP || (fe->defbe && fe->defbe->c.mode == PR_MODE_HTTP)) {
@@ -716,8 +788,6 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 		}
 	}
 	log_accept(s);
-	stream_process(s);
-	return s;
 }
 
 void stream_free(struct stream *s)

@@ -30,4 +30,8 @@ void backend_dequeue(struct stream *s);
 /* The queue deadline passed. */
 void backend_queue_expired(struct stream *s);
 
+/* Evaluates the backend's server SNI expression while the request head
+ * is readable (before it is rewritten and sent). */
+void backend_keep_sni(struct stream *s);
+
 #endif

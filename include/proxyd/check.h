@@ -130,6 +130,8 @@ struct check {
 	size_t tx_off;                /* bytes of the current send step already sent */
 	int connected;
 	int paused;                   /* "disable health": no checks, the server counts as UP */
+	void *ssl;                    /* SSL * of a check over TLS (check-ssl) */
+	int handshake;                /* its handshake is in progress */
 };
 
 /* Builds every server's check state and schedules the first runs. */

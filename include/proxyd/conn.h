@@ -25,6 +25,11 @@ enum {
 	CO_FL_PRIVATE    = 1 << 6,   /* must stay with its client connection */
 	CO_FL_SERVER     = 1 << 7,   /* server side */
 	CO_FL_WAS_IDLE   = 1 << 8,   /* taken from an idle pool for the current request */
+	CO_FL_HANDSHAKE  = 1 << 9,   /* transport handshake (TLS) not finished */
+	CO_FL_XPRT_WANT_RD = 1 << 10, /* the transport needs a read event to go on */
+	CO_FL_XPRT_WANT_WR = 1 << 11, /* the transport needs a write event to go on */
+	CO_FL_XPRT_RD_WANT_WR = 1 << 12, /* a read could not progress before a write (TLS) */
+	CO_FL_XPRT_WR_WANT_RD = 1 << 13, /* a write could not progress before a read (TLS) */
 };
 
 /* Transport operations. recv returns >0 bytes, 0 on EOF, -1 when it would
@@ -36,6 +41,9 @@ struct xprt_ops {
 	ssize_t (*send)(struct conn *c, const char *buf, size_t len);
 	void (*shutw)(struct conn *c);
 	void (*close)(struct conn *c);
+	/* bytes already decrypted and waiting (no socket event will come for
+	 * them); NULL when the transport keeps nothing */
+	size_t (*pending)(const struct conn *c);
 };
 
 extern const struct xprt_ops xprt_raw;
@@ -52,12 +60,26 @@ struct conn {
 	uint64_t idle_since;         /* ms, when parked */
 	struct stream *last_stream;  /* client stream that used it last (http-reuse safe) */
 	int err;                     /* errno of the failure */
+	int hs_err;                  /* why the handshake failed (SSL_HS_*) */
+	uint32_t sni_hash;           /* server side: hash of the SNI it was opened with */
 };
 
 void conn_init(struct conn *c, int fd, void *owner,
                void (*cb)(struct ev_loop *, ev_io *, int), const struct xprt_ops *xprt);
-/* Subscribes to exactly <events> (EV_READ | EV_WRITE, or 0). */
+/* Subscribes to exactly <events> (EV_READ | EV_WRITE, or 0), translated
+ * for a transport that needs the other direction to progress; feeds a read
+ * event at once when the transport holds decrypted bytes. */
 void conn_want(struct conn *c, struct ev_loop *loop, int events);
+/* The events a watcher reported, as the owner asked for them (see
+ * conn_want). */
+static inline int conn_revents(const struct conn *c, int revents)
+{
+	if ((c->flags & CO_FL_XPRT_RD_WANT_WR) && (revents & EV_WRITE))
+		revents |= EV_READ;
+	if ((c->flags & CO_FL_XPRT_WR_WANT_RD) && (revents & EV_READ))
+		revents |= EV_WRITE;
+	return revents;
+}
 /* Stops the watcher, drops pending events and closes the socket. */
 void conn_close(struct conn *c, struct ev_loop *loop);
 static inline int conn_is_open(const struct conn *c) { return c->fd >= 0; }

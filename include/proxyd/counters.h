@@ -26,6 +26,9 @@ struct px_counters {
 	uint64_t lbtot;           /* times chosen by the balancer */
 	uint64_t rsp[6];          /* 1xx..5xx, other */
 	uint64_t internal_errors;
+	uint64_t ssl_sess;        /* TLS handshakes completed (frontend: by clients) */
+	uint64_t ssl_reused;      /* of which resumed a session */
+	uint64_t ssl_failed_hs;   /* TLS handshakes that failed */
 };
 
 #define COUNTERS_NB_FIELDS (sizeof(struct px_counters) / sizeof(uint64_t))

@@ -10,6 +10,7 @@
 
 struct proxy;
 struct thread_ctx;
+struct bind_ssl;
 
 struct bind_conf {
 	struct list list;            /* in the frontend */
@@ -21,6 +22,7 @@ struct bind_conf {
 	int backlog;                 /* 0 = maxconn-derived */
 	const char *name;
 	struct list listeners;
+	struct bind_ssl *ssl;        /* TLS settings, NULL without any TLS keyword */
 };
 
 enum li_state {
@@ -39,6 +41,7 @@ struct listener {
 	int inherited;               /* fd@: do not close/unlink on exit */
 	enum li_state state;
 	int nbconn;
+	int luid;                    /* number in its frontend (1, 2...), shown in logs */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	ev_io io;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+struct conn;
 
 #include <proxyd/diag.h>
 
@@ -113,5 +114,8 @@ void unique_id_free(struct http_txn *txn);
 
 /* Termination state spelled out, for the JSON format. */
 const char *log_term_words(char cause, char phase);
+/* Logs a client connection that failed before becoming a stream (TLS
+ * handshake), as HAProxy: "<ip>:<port> [<date>] <frontend>/<listener>: <why>". */
+void log_conn_error(struct stream *s, struct conn *c);
 
 #endif

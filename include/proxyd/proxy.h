@@ -138,6 +138,8 @@ struct proxy {
 	uint64_t down_since_ms;         /* backend without any usable server since */
 	uint64_t downtime_ms;
 	unsigned chk_down;              /* times it lost its last server */
+	const struct sample_expr *sni_expr; /* TLS servers' "sni", evaluated on the request head */
+	const char *sni_text;           /* as written: servers with the same text use that value */
 
 	struct px_counters *fe_counters; /* per thread */
 	struct px_counters *be_counters; /* per thread */

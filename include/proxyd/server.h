@@ -12,6 +12,8 @@
 
 struct proxy;
 struct conn;
+struct srv_ssl;
+struct srv_ssl_conf;
 struct thread_ctx;
 struct srv_live;
 
@@ -48,6 +50,7 @@ struct srv_conf {
 	int maxqueue;        /* 0 = unlimited */
 	unsigned flags;      /* SRV_F_* */
 	struct chk_conf ck;  /* health check settings */
+	struct srv_ssl_conf *ssl; /* TLS options, NULL without any (copy-on-write) */
 };
 
 struct srv_per_thread {
@@ -94,6 +97,7 @@ struct server {
 	int nb_queued;
 	int max_queued;               /* peak of nb_queued (stats qmax) */
 
+	struct srv_ssl *ssl;          /* TLS contexts and sessions, NULL without TLS */
 	struct srv_per_thread *pt;    /* global.nbthread entries */
 	struct px_counters *counters; /* global.nbthread entries */
 	struct srv_live *live;        /* global.nbthread entries: rates, timers (live.h) */
@@ -120,9 +124,10 @@ enum idle_pick {
 };
 
 /* Takes an idle connection to <srv>: <prefer> when it is still parked,
- * else one allowed by <pick>. NULL when none. */
+ * else one allowed by <pick>, opened with the same SNI (<sni_hash>, 0 for
+ * none). NULL when none. */
 struct conn *srv_take_idle(struct server *srv, struct thread_ctx *th, struct conn *prefer,
-                           enum idle_pick pick);
+                           enum idle_pick pick, uint32_t sni_hash);
 /* Parks a connection after a transaction; a <private> one stays reserved
  * to the client connection that used it (http-reuse never). */
 void srv_add_idle(struct server *srv, struct thread_ctx *th, struct conn *c, int private);

@@ -64,7 +64,7 @@ enum {
 	SF_DIRECT        = 1 << 27,  /* persistence chose s->srv: no balancing */
 	SF_IGNORE_PERSIST = 1 << 28, /* ignore-persist matched */
 	SF_FORCE_PERSIST = 1 << 29,  /* force-persist matched: down servers too, no redispatch */
-	SF_STATS         = 1 << 30,  /* answered by the stats page: "<STATS>" in logs */
+	SF_HANDSHAKE     = 1 << 30,  /* client TLS handshake in progress: nothing else runs */
 };
 
 /* stream->log_flags */
@@ -72,6 +72,7 @@ enum {
 	SLOG_ASAP     = 1 << 0,   /* logged early (option logasap): running times get '+' */
 	SLOG_ACCEPTED = 1 << 1,   /* the "Connect from" line was sent */
 	SLOG_DONE     = 1 << 2,   /* a TCP stream's line was sent */
+	SLOG_STATS    = 1 << 3,   /* answered by the stats page: "<STATS>" in logs */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -154,6 +155,12 @@ struct stream {
 	const char *why;              /* reason of an error, for the debug log */
 	uint64_t acc_in, acc_out;     /* client bytes received / sent over the stream's life */
 	uint64_t acc_in_done, acc_out_done; /* the part of them already counted for the backend and server */
+	/* the backend's server SNI, evaluated while the request head can be
+	 * read (in the transaction's arena); used for the servers that have
+	 * this very expression */
+	const struct sample_expr *sni_expr;
+	const char *sni;
+	uint32_t sni_len;
 };
 
 /* Termination codes for the log: who ended the stream and when. */

@@ -350,12 +350,13 @@ static void test_not_supported_yet(void **state)
 		{ "defaults\n  no option tcpka\n", ALERT,
 		  L(2, "'option tcpka' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		/* server and bind options */
-		{ "backend be\n  server s1 127.0.0.1:80 check-ssl\n", ALERT,
-		  L(2, "'server be/s1' : 'check-ssl' is a valid HAProxy server option but is not supported yet by proxyd") },
+		{ "backend be\n  server s1 127.0.0.1:80 check-alpn h2\n", ALERT,
+		  L(2, "'server be/s1' : 'check-alpn' is a valid HAProxy server option but is not supported yet by proxyd") },
 		{ "backend be\n  default-server slowstart 2s\n", ALERT,
 		  L(2, "'default-server' : 'slowstart' is a valid HAProxy server option but is not supported yet by proxyd") },
-		{ "frontend fe\n  bind :80 ssl crt /x.pem\n", ALERT,
-		  L(2, "'bind :80' : 'ssl' is a valid HAProxy bind option but is not supported yet by proxyd") },
+		{ "frontend fe\n  bind :80 ssl crt /x.pem npn h2\n", ALERT,
+		  L(2, "'bind :80' : 'crt /x.pem' : cannot open '/x.pem': No such file or directory")
+		  L(2, "'bind :80' : 'npn' is a valid HAProxy bind option but is not supported yet by proxyd") },
 		/* actions */
 		{ "frontend fe\n  http-request tarpit\n", ALERT,
 		  L(2, "'http-request tarpit' is a valid HAProxy action but is not supported yet by proxyd") },
@@ -843,8 +844,8 @@ static void test_server_errors(void **state)
 		  L(2, "'default-server' : unknown keyword 'wieght'; did you mean 'weight' maybe ?") },
 		{ "backend be\n  default-server weight\n", ALERT, L(2, "'default-server' : 'weight' expects 1 argument") },
 		{ "backend be\n  default-server weight x\n", ALERT, L(2, "'weight' expects an integer argument (got 'x')") },
-		{ "defaults\n  default-server check-ssl\n", ALERT,
-		  L(2, "'default-server' : 'check-ssl' is a valid HAProxy server option but is not supported yet by proxyd") },
+		{ "defaults\n  default-server check-alpn h2\n", ALERT,
+		  L(2, "'default-server' : 'check-alpn' is a valid HAProxy server option but is not supported yet by proxyd") },
 	};
 
 	RUN(cases);
@@ -961,8 +962,8 @@ static void test_bind_errors(void **state)
 		{ "frontend fe\n  bind :80,1.2.3.4,:81,:x\n", ALERT,
 		  L(2, "'bind 1.2.3.4' : missing port in address '1.2.3.4' (expected host:port)")
 		  L(2, "'bind :x' : invalid port 'x' in address ':x'") },
-		{ "frontend fe\n  bind :80 ssl\n", ALERT,
-		  L(2, "'bind :80' : 'ssl' is a valid HAProxy bind option but is not supported yet by proxyd") },
+		{ "frontend fe\n  bind :80 tls-ticket-keys /k\n", ALERT,
+		  L(2, "'bind :80' : 'tls-ticket-keys' is a valid HAProxy bind option but is not supported yet by proxyd") },
 		{ "frontend fe\n  bind :80 accept-proxy\n", ALERT,
 		  L(2, "'bind :80' : 'accept-proxy' is a valid HAProxy bind option but is not supported yet by proxyd") },
 		{ "frontend fe\n  bind :80 maxcon 10\n", ALERT,
