@@ -32,6 +32,7 @@ enum log_fmt {
 	LOGF_TIMED,         /* <level>ISO-date msg */
 	LOGF_ISO,           /* ISO-date msg */
 	LOGF_RAW,           /* msg */
+	LOGF_LOCAL,         /* no "format": rfc3164 with the host only from log-send-hostname */
 };
 
 enum log_dest { LOGD_UDP, LOGD_UNIX, LOGD_FD };
@@ -51,7 +52,7 @@ struct log_target {
 };
 
 /* The targets of a section; shared by sections that inherit them. */
-#define LOG_TARGETS_MAX 8
+#define LOG_TARGETS_MAX 64
 struct log_list {
 	int use_global;               /* "log global" */
 	int nb;
