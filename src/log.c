@@ -280,6 +280,18 @@ void log_event(const struct proxy *px, int level, enum diag_level diag, const ch
 	log_send(px, level, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, NULL, 0);
 }
 
+void log_msg(const struct proxy *px, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		log_send(px, level, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, NULL, 0);
+}
+
 const char *log_term_words(char cause, char phase)
 {
 	static char buf[128];

@@ -99,6 +99,8 @@ void log_accept(struct stream *s);
 /* A proxy or server event at syslog <level>: sent to <px>'s targets (global
  * ones when NULL) and printed on stderr as a <diag> message. */
 void log_event(const struct proxy *px, int level, enum diag_level diag, const char *fmt, ...) PRINTF(4, 5);
+/* The same, to the targets only (when stderr words it differently). */
+void log_msg(const struct proxy *px, int level, const char *fmt, ...) PRINTF(3, 4);
 
 /* The line of <s> in <px>'s format, into <dst>; its length. */
 size_t log_build_line(struct stream *s, char *dst, size_t size);
