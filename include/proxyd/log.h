@@ -92,7 +92,8 @@ int log_writes_stderr(const struct proxy *px);
 
 /* Logs the stream's current HTTP transaction (once). */
 void log_txn(struct stream *s);
-/* Logs a TCP stream at its end, or its accept line with no log option. */
+/* Logs a TCP stream at its end; the "Connect from" line of a frontend
+ * without log option (at accept in TCP, at each request head in HTTP). */
 void log_tcp_end(struct stream *s);
 void log_accept(struct stream *s);
 
@@ -113,6 +114,10 @@ void capture_free(struct http_txn *txn);
 const char *unique_id_get(struct stream *s);
 void unique_id_request(struct stream *s);
 void unique_id_free(struct http_txn *txn);
+
+/* Keeps the local address of the server connection about to close, when
+ * the frontend's format prints it. */
+void log_keep_bsrc(struct stream *s);
 
 /* Termination state spelled out, for the JSON format. */
 const char *log_term_words(char cause, char phase);

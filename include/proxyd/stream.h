@@ -132,10 +132,12 @@ struct stream {
 	struct var_value *sess_vars;  /* "sess." variables, allocated when first set */
 	struct stk_pending *stk;      /* stick table keys waiting for the server */
 	union sockaddr_any src, dst;
-	uint32_t uniq_id;
+	uint32_t uniq_id;             /* the log's %rt: per request in HTTP, per connection in TCP */
+	union sockaddr_any bsrc;      /* local address of the last server connection (%bi, %bp) */
 	uint64_t t_idle_from;         /* accept, or end of the previous transaction: the log's Ti */
 	uint32_t t_handshake;         /* ms spent in the TLS handshake: the log's Th */
-	int srv_queue_pos, be_queue_pos; /* requests ahead when queued: the log's %sq/%bq */
+	int srv_queue_pos, be_queue_pos; /* the log's %sq/%bq (see backend_dequeue()) */
+	unsigned queue_idx;           /* its queue's queue_idx when it entered it */
 	uint64_t bytes_in, bytes_out; /* client side, whole stream (TCP logs) */
 	uint64_t t_queue_end;         /* left the queue (TCP logs; HTTP: in the txn) */
 	uint64_t t_connect;           /* server connection established (idem) */
