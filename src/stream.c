@@ -183,8 +183,15 @@ static void cli_send(struct stream *s)
 {
 	struct buf *b = &s->res;
 
-	if (!b->area || s->res_fwd <= b->start || !conn_is_open(&s->cli) || (s->flags & SF_CLI_ERR))
+	if (!b->area || s->res_fwd <= b->start || !conn_is_open(&s->cli))
 		return;
+	if (s->flags & SF_CLI_ERR) {
+		/* a reset client: what is left for it can never be sent (as
+		 * HAProxy, a request still waits for its response before this) */
+		stream_set_term(s, TERM_CLI_ABORT, PHASE_DATA);
+		s->flags |= SF_KILL;
+		return;
+	}
 	ssize_t n = conn_send(&s->cli, b->area + b->start, s->res_fwd - b->start);
 	if (n > 0) {
 		b->start += (uint32_t)n;
@@ -301,6 +308,10 @@ static void close_step(struct stream *s)
 {
 	if (!(s->flags & SF_CLOSING) || (s->flags & SF_LINGER))
 		return;
+	if (s->flags & SF_CLI_ERR) {
+		s->flags |= SF_KILL;   /* a reset client takes nothing more */
+		return;
+	}
 	if (s->res.area && s->res.start < s->res.end)
 		return;   /* still sending */
 	if (s->flags & (SF_CLI_ERR | SF_CLI_SHUTR)) {
