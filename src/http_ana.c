@@ -497,6 +497,7 @@ void http_req_step(struct stream *s)
 			return;
 		}
 		http_msg_begin(&txn->req, b->area, b->start);
+		txn->bytes_in = b->end - b->start;   /* read before the transaction began */
 		s->req_out = s->req_fwd = b->start;
 		s->flags &= ~SF_TXN_MASK;
 		s->flags |= SF_REQ_KEPT;
@@ -825,7 +826,9 @@ void http_end_step(struct stream *s)
 		s->flags |= SF_CLI_CLOSE | SF_SRV_CLOSE;
 	}
 
-	log_txn(s);
+	/* bytes of a next (pipelined) request belong to it */
+	if (txn->req.state == HTTP_MSG_DONE && s->req.area && s->req.end > txn->req.next)
+		txn->bytes_in -= MIN(txn->bytes_in, (uint64_t)(s->req.end - txn->req.next));
 
 	int reusable = !(s->flags & (SF_SRV_CLOSE | SF_SRV_SHUTR | SF_SRV_ERR)) &&
 	               txn->req.state == HTTP_MSG_DONE && s->req_out >= s->req_fwd;
@@ -837,6 +840,9 @@ void http_end_step(struct stream *s)
 		s->be->beconn--;
 		s->flags &= ~SF_BE_ASSIGNED;
 	}
+	/* logged once the server and backend counts (%sc, %bc) no longer
+	 * include this request, as HAProxy does */
+	log_txn(s);
 	stick_release(s);
 	s->srv = NULL;
 	s->prev_srv = NULL;

@@ -243,6 +243,7 @@ void stream_srv_close(struct stream *s, int reusable)
 	struct conn *c = s->sc;
 
 	if (c) {
+		log_keep_bsrc(s);
 		s->sc = NULL;
 		if (reusable && conn_is_open(c) && !(c->flags & (CO_FL_ERROR | CO_FL_RD_SHUT | CO_FL_WR_SHUT))) {
 			srv_add_idle(c->srv, s->th, c, s->be->c.reuse == HTTP_REUSE_NEVER);
@@ -723,6 +724,10 @@ void stream_free(struct stream *s)
 		if (c->flags & CO_FL_PRIVATE)
 			srv_conn_free(th, c);
 	}
+	if (s->be && (s->flags & SF_BE_ASSIGNED)) {
+		s->be->beconn--;   /* before the log line, which counts the others */
+		s->flags &= ~SF_BE_ASSIGNED;
+	}
 	if (s->txn)
 		log_txn(s);   /* a transaction cut short is logged too */
 	else if (!(s->flags & SF_HTTP))
@@ -735,8 +740,6 @@ void stream_free(struct stream *s)
 	conn_close(&s->cli, th->loop);
 	stream_buf_release(s, &s->req);
 	stream_buf_release(s, &s->res);
-	if (s->be && (s->flags & SF_BE_ASSIGNED))
-		s->be->beconn--;
 	s->fe->feconn--;
 	list_del_init(&s->list);
 	th->nb_streams--;

@@ -71,6 +71,7 @@ enum {
 	SLOG_ASAP     = 1 << 0,   /* logged early (option logasap): running times get '+' */
 	SLOG_ACCEPTED = 1 << 1,   /* the "Connect from" line was sent */
 	SLOG_DONE     = 1 << 2,   /* a TCP stream's line was sent */
+	SLOG_CUR_SESS = 1 << 3,   /* counted in srv->cur_sess */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
