@@ -270,7 +270,8 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	struct buf *b = &s->res;
 
 	if (!s->txn) {
-		/* e.g. a 408 before any byte: still a transaction for the log */
+		/* e.g. a 408 before any byte: still a transaction for the log,
+		 * which started when the connection became idle, as HAProxy's */
 		s->txn = txn_new(s);
 		if (!s->txn) {
 			s->flags |= SF_KILL;
@@ -476,6 +477,21 @@ static void req_parse_error(struct stream *s, struct http_msg *m)
 	http_error(s, err_of_status(m->err_status), m->err_reason);
 }
 
+/* The client closed a connection that has no request in progress. An
+ * idle keep-alive connection just ends; a connection that never sent a
+ * request is a client abort HAProxy logs (with a 400 sent to a client
+ * that only half-closed), unless http-ignore-probes hides it. */
+static void cli_closed_idle(struct stream *s)
+{
+	if ((s->flags & SF_NOT_FIRST) || (s->fe->c.options & PR_O_HTTP_IGN_PROBES)) {
+		s->flags |= SF_KILL;
+		return;
+	}
+	stream_set_term(s, TERM_CLI_ABORT, PHASE_REQ);
+	s->fe->fe_counters[s->th->tid].failed_req++;
+	http_error(s, HTTP_ERR_400, "client closed without sending a request");
+}
+
 void http_req_step(struct stream *s)
 {
 	struct buf *b = &s->req;
@@ -486,7 +502,7 @@ void http_req_step(struct stream *s)
 	if (!txn) {
 		if (!b->area || b->end <= b->start) {
 			if (s->flags & (SF_CLI_SHUTR | SF_CLI_ERR))
-				s->flags |= SF_KILL;   /* idle keep-alive connection closed: nothing to say */
+				cli_closed_idle(s);
 			return;
 		}
 		stream_req_compact(s);
