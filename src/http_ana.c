@@ -81,6 +81,7 @@ static struct http_txn *txn_new(struct stream *s)
 	http_msg_set_arena(&txn->rsp, arena, &txn->arena_used, (uint32_t)http_arena_size(), cap);
 	txn->status = -1;
 	txn->t_start = th_now_ms(s->th);
+	s->uniq_id = stream_new_id();
 	return txn;
 }
 
@@ -277,6 +278,7 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 			s->flags |= SF_KILL;
 			return;
 		}
+		s->txn->t_start = s->t_idle_from;
 		s->nb_req++;
 	}
 	struct http_txn *txn = s->txn;
@@ -391,6 +393,23 @@ static int req_rules(struct stream *s, struct proxy *px)
 	return 1;
 }
 
+/* "METHOD URI VERSION" for the log, cut after 1023 bytes as HAProxy cuts
+ * it (the version goes first when the URI is long). */
+static void keep_request_line(struct http_txn *txn, struct http_msg *m)
+{
+	const char *ver = (m->flags & HMF_VER_11) ? "HTTP/1.1" : "HTTP/1.0";
+	const char *part[5] = { http_sl(m, 0), " ", http_sl(m, 1), " ", ver };
+	size_t plen[5] = { m->sl_len[0], 1, m->sl_len[1], 1, 8 };
+	size_t rl = 0, room = sizeof(txn->rline) - 1;
+
+	for (int i = 0; i < 5 && rl < room; i++) {
+		size_t l = MIN(plen[i], room - rl);
+		memcpy(txn->rline + rl, part[i], l);
+		rl += l;
+	}
+	txn->rline_len = (uint16_t)rl;
+}
+
 static void analyse_request(struct stream *s)
 {
 	struct thread_ctx *th = s->th;
@@ -402,21 +421,9 @@ static void analyse_request(struct stream *s)
 	txn->meth = http_msg_method(m);
 	fe->fe_counters[th->tid].cum_req++;
 	global.cum_req++;
+	log_accept(s);
 
-	size_t rl = 0;
-	for (int i = 0; i < 3 && rl < sizeof(txn->rline) - 2; i++) {
-		size_t l = MIN(m->sl_len[i], sizeof(txn->rline) - 2 - rl);
-		if (i == 2) {
-			l = MIN((size_t)8, sizeof(txn->rline) - 1 - rl);
-			memcpy(txn->rline + rl, (m->flags & HMF_VER_11) ? "HTTP/1.1" : "HTTP/1.0", l);
-			rl += l;
-			break;
-		}
-		memcpy(txn->rline + rl, http_sl(m, i), l);
-		rl += l;
-		txn->rline[rl++] = ' ';
-	}
-	txn->rline_len = (uint16_t)rl;
+	keep_request_line(txn, m);
 
 	if (!(m->flags & HMF_VER_11) ? !(m->flags & HMF_CONN_KAL) : (m->flags & HMF_CONN_CLOSE) != 0)
 		s->flags |= SF_CLI_CLOSE;

@@ -649,12 +649,18 @@ void stream_wake(struct stream *s)
 /*------------------------------------------------------------------------
  * Life cycle
  */
+uint32_t stream_new_id(void)
+{
+	static uint32_t next_id;
+
+	return next_id++;
+}
+
 struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
                           const struct sockaddr *from, socklen_t fromlen)
 {
 	struct stream *s = pool_alloc(&th->pool_stream);
 	struct proxy *fe = li->fe;
-	static uint32_t next_id;
 
 	if (!s) {
 		close(fd);
@@ -671,7 +677,8 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 		fromlen = sizeof(s->src);
 	memcpy(&s->src, from, fromlen);
 	s->term[0] = s->term[1] = '-';
-	s->uniq_id = next_id++;
+	if (fe->c.mode != PR_MODE_HTTP)
+		s->uniq_id = stream_new_id();   /* HTTP: one per request */
 	s->t_accept = s->t_cli_act = s->t_idle_from = th_now_ms(th);
 	list_init(&s->queue_el);
 	list_append(&th->streams, &s->list);
@@ -701,7 +708,8 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 			s->flags |= SF_TUNNEL | SF_SRV_WANTED;
 		}
 	}
-	log_accept(s);
+	if (!(s->flags & SF_HTTP))
+		log_accept(s);   /* HTTP: at each request (http_ana.c) */
 	stream_process(s);
 	return s;
 }

@@ -87,7 +87,7 @@ struct http_txn {
 	uint64_t t_rsp_hdrs;          /* response head received */
 	uint64_t bytes_out;           /* response bytes sent to the client */
 	uint64_t bytes_in;            /* request bytes received */
-	uint16_t rline_len;
+	uint16_t rline_len;           /* 0: no request line was parsed */
 	unsigned char logged;
 	char ck_req, ck_res;          /* cookie persistence letters of the log (%tsc) */
 	unsigned long ck_first_seen;  /* insert-mode cookie dates, seconds */
@@ -96,7 +96,7 @@ struct http_txn {
 	struct var_value *vars;       /* txn/req/res variables */
 	char *cap;                    /* captured headers and cookies (capture.c), or NULL */
 	char *unique_id;              /* unique-id-format, or NULL */
-	char rline[256];              /* request line, kept for the log */
+	char rline[1024];             /* request line for the log, cut as HAProxy's (tune.http.logurilen) */
 	struct http_hdr hdrs[];       /* req then rsp header tables */
 };
 
@@ -194,6 +194,8 @@ void stream_process(struct stream *s);
 /* Wakes a stream from elsewhere (queue slot freed): processed soon, from
  * the loop, not from the caller's stack. */
 void stream_wake(struct stream *s);
+/* The next request number (the log's %rt), shared by all streams. */
+uint32_t stream_new_id(void);
 /* Closes everything and frees the stream. */
 void stream_free(struct stream *s);
 /* The address the client connected to, read once when first needed. */
