@@ -123,8 +123,7 @@ static void enqueue(struct stream *s, struct server *srv)
 		srv_side_failed(s, HTTP_ERR_503);
 		return;
 	}
-	s->srv_queue_pos = srv ? srv->nb_queued : 0;
-	s->be_queue_pos = be->nb_queued;
+	s->queue_idx = srv ? srv->queue_idx : be->queue_idx;
 	if (srv) {
 		list_append(&srv->queue, &s->queue_el);
 		if (++srv->nb_queued > srv->max_queued)
@@ -144,18 +143,34 @@ static void enqueue(struct stream *s, struct server *srv)
 	s->exp_step = to ? now + (uint64_t)to : 0;
 }
 
+/* Leaving a queue, for whatever reason: as HAProxy, the log's position is
+ * one more than the number of streams that queue served meanwhile. */
 void backend_dequeue(struct stream *s)
 {
 	if (!(s->flags & SF_IN_QUEUE))
 		return;
 	list_del_init(&s->queue_el);
 	s->be->nb_queued--;
+	if (s->queue_srv)
+		s->srv_queue_pos += (int)(s->queue_srv->queue_idx - s->queue_idx) + 1;
+	else
+		s->be_queue_pos += (int)(s->be->queue_idx - s->queue_idx) + 1;
 	if (s->queue_srv) {
 		s->queue_srv->nb_queued--;
 		lb_drop(s->queue_srv);
 		s->queue_srv = NULL;
 	}
 	s->flags &= ~SF_IN_QUEUE;
+}
+
+/* The time spent in the queue, for the log's %Tw: set when the stream
+ * leaves the queue or first tries to connect. */
+static void left_queue(struct stream *s, uint64_t now)
+{
+	if (!s->t_queue_end)
+		s->t_queue_end = now;
+	if (s->txn && !s->txn->t_queue)
+		s->txn->t_queue = now;
 }
 
 /* A slot is free on <srv>: it goes to the stream that has waited longest,
@@ -174,15 +189,17 @@ static void serve_queues(struct server *srv)
 		if (!w)
 			break;
 		backend_dequeue(w);
+		if (w == a)
+			srv->queue_idx++;
+		else
+			be->queue_idx++;
 		if (w->flags & SF_DIRECT)
 			assign_direct(w, srv);   /* persistence, not the balancer */
 		else
 			assign(w, srv);
 		w->step = SS_NONE;
 		w->exp_step = 0;
-		w->t_queue_end = th_now_ms(w->th);
-		if (w->txn)
-			w->txn->t_queue = w->t_queue_end;
+		left_queue(w, th_now_ms(w->th));
 		stream_wake(w);
 	}
 }
@@ -200,6 +217,10 @@ void backend_release_slot(struct stream *s)
 {
 	if (!(s->flags & SF_ASSIGNED))
 		return;
+	if (s->log_flags & SLOG_CUR_SESS) {
+		s->log_flags &= (unsigned char)~SLOG_CUR_SESS;
+		s->srv->cur_sess--;
+	}
 	s->flags &= ~SF_ASSIGNED;
 	s->srv->served--;
 	lb_drop(s->srv);
@@ -208,6 +229,7 @@ void backend_release_slot(struct stream *s)
 
 void backend_queue_expired(struct stream *s)
 {
+	left_queue(s, th_now_ms(s->th));
 	backend_dequeue(s);
 	stream_set_term(s, TERM_SRV_TO, PHASE_QUEUE);
 	s->why = "queue timeout";
@@ -321,6 +343,13 @@ static void connect_server(struct stream *s)
 	srv->counters[th->tid].cum_sess++;
 	freq_ctr_inc(&sl->sess, now);
 	sl->last_sess_ms = now;
+	left_queue(s, now);
+	/* the log's %sc counts the streams that reached this step, as
+	 * HAProxy's (assigned ones still waiting to run are not counted) */
+	if (!(s->log_flags & SLOG_CUR_SESS)) {
+		s->log_flags |= SLOG_CUR_SESS;
+		srv->cur_sess++;
+	}
 	if ((s->flags & SF_HTTP) && !(s->flags & SF_NO_RETRY) && !(s->flags & SF_TUNNEL))
 		c = srv_take_idle(srv, th, s->last_conn, idle_policy(s), sni_hash);
 	if (c) {
@@ -490,6 +519,7 @@ void backend_conn_failed(struct stream *s, int timeout)
 	uint64_t now = th_now_ms(th);
 
 	if (c) {
+		log_keep_bsrc(s);
 		s->sc = NULL;
 		srv_conn_free(th, c);
 	}
@@ -522,6 +552,7 @@ void backend_conn_failed(struct stream *s, int timeout)
 			s->prev_srv->counters[th->tid].redispatches++;
 		}
 		if (timeout || (redispatch && be->srv_act > 1)) {
+			/* another server is tried at once, as HAProxy does */
 			s->step = SS_NONE;
 		} else {
 			/* A refused connection is retried after min(timeout connect,

@@ -251,8 +251,9 @@ static const char *slot(const struct stream *s, const struct cap_item *it, uint1
 }
 
 /* As HAProxy: '"', '#', '{', '|', '}' and control bytes are written #XX,
- * so that the braces and bars of the log line stay unambiguous. */
-static size_t encode(char *dst, size_t size, const char *v, size_t len)
+ * so that the braces and bars of the log line stay unambiguous; with +E,
+ * '\' and ']' get a backslash in front. */
+static size_t encode(char *dst, size_t size, const char *v, size_t len, unsigned opts)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = 0;
@@ -265,6 +266,11 @@ static size_t encode(char *dst, size_t size, const char *v, size_t len)
 			dst[n++] = '#';
 			dst[n++] = hex[c >> 4];
 			dst[n++] = hex[c & 15];
+		} else if ((opts & LF_OPT_ESC) && (c == '\\' || c == ']')) {
+			if (n + 2 > size)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = (char)c;
 		} else {
 			dst[n++] = (char)c;
 		}
@@ -272,83 +278,118 @@ static size_t encode(char *dst, size_t size, const char *v, size_t len)
 	return n;
 }
 
+static void add(char *dst, size_t size, size_t *n, char c)
+{
+	if (*n < size)
+		dst[(*n)++] = c;
+}
+
+/* The captures of <s>, or NULL when there are none to print: none
+ * configured, or a request that was never parsed (HAProxy logs those
+ * errors without their stream, hence without captures). */
+static const struct cap_item *items_of(struct stream *s, int res, int *nb)
+{
+	const struct capture_conf *cc = s->fe->captures;
+
+	*nb = cc ? (res ? cc->nb_res : cc->nb_req) : 0;
+	if (!*nb || !s->txn || !s->txn->rline_len)
+		return NULL;
+	return res ? cc->res : cc->req;
+}
+
 /* %hr / %hs: "{v1|v2}" (empty slots stay empty); nothing at all when the
  * frontend captures no such header. */
 static int braces(struct stream *s, char *dst, size_t size, unsigned opts, int res)
 {
-	const struct capture_conf *cc = s->fe->captures;
-	const struct cap_item *items = cc ? (res ? cc->res : cc->req) : NULL;
-	int nb = cc ? (res ? cc->nb_res : cc->nb_req) : 0;
-	char tmp[8192];
+	int nb;
+	const struct cap_item *items = items_of(s, res, &nb);
 	size_t n = 0;
 
-	if (!nb)
+	if (!items)
 		return 0;
-	tmp[n++] = '{';
+	if (opts & LF_OPT_QUOTE)
+		add(dst, size, &n, '"');
+	add(dst, size, &n, '{');
 	for (int i = 0; i < nb; i++) {
 		uint16_t l;
 		const char *v = slot(s, &items[i], &l);
-		if (i && n < sizeof(tmp))
-			tmp[n++] = '|';
+		if (i)
+			add(dst, size, &n, '|');
 		if (v)
-			n += encode(tmp + n, sizeof(tmp) - n - 1, v, l);
+			n += encode(dst + n, size - n, v, l, opts);
 	}
-	if (n < sizeof(tmp))
-		tmp[n++] = '}';
-	return lf_put_str(dst, size, tmp, n, opts);
+	add(dst, size, &n, '}');
+	if (opts & LF_OPT_QUOTE)
+		add(dst, size, &n, '"');
+	return (int)n;
 }
 
-/* %hrl / %hsl: the values separated by blanks, "-" for the missing ones. */
+/* %hrl / %hsl: the values separated by blanks, "-" (or "" when quoted)
+ * for the missing ones. */
 static int blanks(struct stream *s, char *dst, size_t size, unsigned opts, int res)
 {
-	const struct capture_conf *cc = s->fe->captures;
-	const struct cap_item *items = cc ? (res ? cc->res : cc->req) : NULL;
-	int nb = cc ? (res ? cc->nb_res : cc->nb_req) : 0;
+	int nb;
+	const struct cap_item *items = items_of(s, res, &nb);
 	size_t n = 0;
 
-	if (!nb)
-		return -1;
-	for (int i = 0; i < nb && n < size; i++) {
+	if (!items)
+		return 0;
+	for (int i = 0; i < nb; i++) {
 		uint16_t l;
-		char tmp[4096 * 3];
 		const char *v = slot(s, &items[i], &l);
 		if (i)
-			dst[n++] = ' ';
-		size_t tl = v ? encode(tmp, sizeof(tmp), v, l) : 0;
-		if (!v) {
-			tmp[0] = '-';
-			tl = 1;
-		}
-		n += (size_t)lf_put_str(dst + n, size - n, tmp, tl, opts);
+			add(dst, size, &n, ' ');
+		if (opts & LF_OPT_QUOTE)
+			add(dst, size, &n, '"');
+		if (v)
+			n += encode(dst + n, size - n, v, l, opts);
+		else if (!(opts & LF_OPT_QUOTE))
+			add(dst, size, &n, '-');
+		if (opts & LF_OPT_QUOTE)
+			add(dst, size, &n, '"');
 	}
 	return (int)n;
 }
 
-static int v_hr(struct stream *s, char *dst, size_t size, unsigned opts) { return braces(s, dst, size, opts, 0); }
-static int v_hs(struct stream *s, char *dst, size_t size, unsigned opts) { return braces(s, dst, size, opts, 1); }
-static int v_hrl(struct stream *s, char *dst, size_t size, unsigned opts) { return blanks(s, dst, size, opts, 0); }
-static int v_hsl(struct stream *s, char *dst, size_t size, unsigned opts) { return blanks(s, dst, size, opts, 1); }
+/* +J (proxyd's JSON lines): the same text as one JSON string, "-" when
+ * nothing is captured. */
+static int captures(struct stream *s, char *dst, size_t size, unsigned opts, int res,
+                    int (*fn)(struct stream *, char *, size_t, unsigned, int))
+{
+	char tmp[8192];
 
+	if (!(opts & LF_OPT_JSON))
+		return fn(s, dst, size, opts, res);
+	int n = fn(s, tmp, sizeof(tmp), opts & ~LF_OPT_JSON, res);
+	return n > 0 ? lf_put_str(dst, size, tmp, (size_t)n, opts) : -1;
+}
+
+static int v_hr(struct stream *s, char *dst, size_t size, unsigned opts) { return captures(s, dst, size, opts, 0, braces); }
+static int v_hs(struct stream *s, char *dst, size_t size, unsigned opts) { return captures(s, dst, size, opts, 1, braces); }
+static int v_hrl(struct stream *s, char *dst, size_t size, unsigned opts) { return captures(s, dst, size, opts, 0, blanks); }
+static int v_hsl(struct stream *s, char *dst, size_t size, unsigned opts) { return captures(s, dst, size, opts, 1, blanks); }
+
+/* %CC / %CS: "name=value" as it came, not encoded (as HAProxy). */
 static int cookie_var(struct stream *s, char *dst, size_t size, unsigned opts, int res)
 {
 	const struct capture_conf *cc = s->fe->captures;
 	uint16_t l;
-	char tmp[4096 * 3];
 
 	if (!cc || !cc->has_cookie)
 		return -1;
 	const char *v = slot(s, res ? &cc->ck_res : &cc->ck_req, &l);
-	if (!v)
+	if (!v || !l)
 		return -1;
-	return lf_put_str(dst, size, tmp, encode(tmp, sizeof(tmp), v, l), opts);
+	return lf_put_str(dst, size, v, l, opts);
 }
 
 static int v_CC(struct stream *s, char *dst, size_t size, unsigned opts) { return cookie_var(s, dst, size, opts, 0); }
 static int v_CS(struct stream *s, char *dst, size_t size, unsigned opts) { return cookie_var(s, dst, size, opts, 1); }
 
 static const struct lf_var capture_vars[] = {
-	{ "hr", v_hr, SMP_USE_HRQ }, { "hs", v_hs, SMP_USE_HRS }, { "hrl", v_hrl, SMP_USE_HRQ },
-	{ "hsl", v_hsl, SMP_USE_HRS }, { "CC", v_CC, SMP_USE_HRQ }, { "CS", v_CS, SMP_USE_HRS },
+	{ "hr", v_hr, SMP_USE_HRQ, LFV_MAY_VANISH }, { "hs", v_hs, SMP_USE_HRS, LFV_MAY_VANISH },
+	{ "hrl", v_hrl, SMP_USE_HRQ, LFV_MAY_VANISH }, { "hsl", v_hsl, SMP_USE_HRS, LFV_MAY_VANISH },
+	{ "CC", v_CC, SMP_USE_HRQ, 0 }, { "CS", v_CS, SMP_USE_HRS, 0 },
 	{ NULL }
 };
 

@@ -242,6 +242,8 @@ void cfg_deinit(void)
 			px->c.lb->deinit(px);
 		free(px->fe_counters);
 		free(px->be_counters);
+		free(px->err_req);
+		free(px->err_res);
 	}
 	struct reg_node *n;
 	registry_for_each(n, cfg_postparsers)

@@ -196,7 +196,9 @@ static void describe(const struct check *c, char *buf, size_t len, int with_dur)
  * HAProxy's alert, once per transition. */
 static void backend_emptied(struct proxy *be, uint64_t now)
 {
-	log_event(be, LOGL_EMERG, DIAG_ALERT, "backend '%s' has no server available!", be->id);
+	/* HAProxy quotes the name on stderr only */
+	ha_alert("backend '%s' has no server available!", be->id);
+	log_msg(be, LOGL_EMERG, "backend %s has no server available!", be->id);
 	be->chk_down++;
 	be->down_since_ms = now;
 	be->last_change_ms = now;

@@ -85,6 +85,7 @@ static struct http_txn *txn_new(struct stream *s)
 	http_msg_set_arena(&txn->rsp, arena, &txn->arena_used, (uint32_t)http_arena_size(), cap);
 	txn->status = -1;
 	txn->t_start = th_now_ms(s->th);
+	s->uniq_id = stream_new_id();
 	return txn;
 }
 
@@ -274,12 +275,14 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	struct buf *b = &s->res;
 
 	if (!s->txn) {
-		/* e.g. a 408 before any byte: still a transaction for the log */
+		/* e.g. a 408 before any byte: still a transaction for the log,
+		 * which started when the connection became idle, as HAProxy's */
 		s->txn = txn_new(s);
 		if (!s->txn) {
 			s->flags |= SF_KILL;
 			return;
 		}
+		s->txn->t_start = s->t_idle_from;
 		s->nb_req++;
 	}
 	struct http_txn *txn = s->txn;
@@ -396,6 +399,23 @@ static int req_rules(struct stream *s, struct proxy *px)
 	return 1;
 }
 
+/* "METHOD URI VERSION" for the log, cut after 1023 bytes as HAProxy cuts
+ * it (the version goes first when the URI is long). */
+static void keep_request_line(struct http_txn *txn, struct http_msg *m)
+{
+	const char *ver = (m->flags & HMF_VER_11) ? "HTTP/1.1" : "HTTP/1.0";
+	const char *part[5] = { http_sl(m, 0), " ", http_sl(m, 1), " ", ver };
+	size_t plen[5] = { m->sl_len[0], 1, m->sl_len[1], 1, 8 };
+	size_t rl = 0, room = sizeof(txn->rline) - 1;
+
+	for (int i = 0; i < 5 && rl < room; i++) {
+		size_t l = MIN(plen[i], room - rl);
+		memcpy(txn->rline + rl, part[i], l);
+		rl += l;
+	}
+	txn->rline_len = (uint16_t)rl;
+}
+
 static void analyse_request(struct stream *s)
 {
 	struct thread_ctx *th = s->th;
@@ -408,21 +428,9 @@ static void analyse_request(struct stream *s)
 	fe->fe_counters[th->tid].cum_req++;
 	freq_ctr_inc(&fe->fe_live[th->tid].req, txn->t_hdrs);
 	global.cum_req++;
+	log_accept(s);
 
-	size_t rl = 0;
-	for (int i = 0; i < 3 && rl < sizeof(txn->rline) - 2; i++) {
-		size_t l = MIN(m->sl_len[i], sizeof(txn->rline) - 2 - rl);
-		if (i == 2) {
-			l = MIN((size_t)8, sizeof(txn->rline) - 1 - rl);
-			memcpy(txn->rline + rl, (m->flags & HMF_VER_11) ? "HTTP/1.1" : "HTTP/1.0", l);
-			rl += l;
-			break;
-		}
-		memcpy(txn->rline + rl, http_sl(m, i), l);
-		rl += l;
-		txn->rline[rl++] = ' ';
-	}
-	txn->rline_len = (uint16_t)rl;
+	keep_request_line(txn, m);
 
 	if (!(m->flags & HMF_VER_11) ? !(m->flags & HMF_CONN_KAL) : (m->flags & HMF_CONN_CLOSE) != 0)
 		s->flags |= SF_CLI_CLOSE;
@@ -491,6 +499,21 @@ static void req_parse_error(struct stream *s, struct http_msg *m)
 	http_error(s, err_of_status(m->err_status), m->err_reason);
 }
 
+/* The client closed a connection that has no request in progress. An
+ * idle keep-alive connection just ends; a connection that never sent a
+ * request is a client abort HAProxy logs (with a 400 sent to a client
+ * that only half-closed), unless http-ignore-probes hides it. */
+static void cli_closed_idle(struct stream *s)
+{
+	if ((s->flags & SF_NOT_FIRST) || (s->fe->c.options & PR_O_HTTP_IGN_PROBES)) {
+		s->flags |= SF_KILL;
+		return;
+	}
+	stream_set_term(s, TERM_CLI_ABORT, PHASE_REQ);
+	s->fe->fe_counters[s->th->tid].failed_req++;
+	http_error(s, HTTP_ERR_400, "client closed without sending a request");
+}
+
 void http_req_step(struct stream *s)
 {
 	struct buf *b = &s->req;
@@ -501,7 +524,7 @@ void http_req_step(struct stream *s)
 	if (!txn) {
 		if (!b->area || b->end <= b->start) {
 			if (s->flags & (SF_CLI_SHUTR | SF_CLI_ERR))
-				s->flags |= SF_KILL;   /* idle keep-alive connection closed: nothing to say */
+				cli_closed_idle(s);
 			return;
 		}
 		stream_req_compact(s);
@@ -512,6 +535,7 @@ void http_req_step(struct stream *s)
 			return;
 		}
 		http_msg_begin(&txn->req, b->area, b->start);
+		txn->bytes_in = b->end - b->start;   /* read before the transaction began */
 		s->req_out = s->req_fwd = b->start;
 		s->flags &= ~SF_TXN_MASK;
 		s->flags |= SF_REQ_KEPT;
@@ -868,9 +892,12 @@ void http_end_step(struct stream *s)
 		s->flags |= SF_CLI_CLOSE | SF_SRV_CLOSE;
 	}
 
+	/* bytes of a next (pipelined) request belong to it */
+	if (txn->req.state == HTTP_MSG_DONE && s->req.area && s->req.end > txn->req.next)
+		txn->bytes_in -= MIN(txn->bytes_in, (uint64_t)(s->req.end - txn->req.next));
+
 	txn_live_stats(s, th_now_ms(s->th));
 	stream_flush_counters(s);   /* while the server is still known */
-	log_txn(s);
 
 	int reusable = !(s->flags & (SF_SRV_CLOSE | SF_SRV_SHUTR | SF_SRV_ERR)) &&
 	               txn->req.state == HTTP_MSG_DONE && s->req_out >= s->req_fwd;
@@ -882,6 +909,9 @@ void http_end_step(struct stream *s)
 		s->be->beconn--;
 		s->flags &= ~SF_BE_ASSIGNED;
 	}
+	/* logged once the server and backend counts (%sc, %bc) no longer
+	 * include this request, as HAProxy does */
+	log_txn(s);
 	stick_release(s);
 	s->srv = NULL;
 	s->prev_srv = NULL;

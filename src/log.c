@@ -26,8 +26,9 @@
 #define HTTP_LOG_FMT "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc " \
                      "%sq/%bq %hr %hs %{+Q}r"
 #define TCP_LOG_FMT  "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq"
-#define CLF_LOG_FMT  "%{+Q}ci - - [%trg] %{+Q}r %ST %B \"\" \"\" %cp %ms %{+Q}ft %{+Q}b %{+Q}s %TR %Tw %Tc %Tr " \
-                     "%Ta %{+Q}tsc %ac %fc %bc %sc %rc %sq %bq %{+Q}CC %{+Q}CS %{+Q}hrl %{+Q}hsl"
+/* HAProxy's own CLF string: every string quoted (%o) but the address */
+#define CLF_LOG_FMT  "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc " \
+                     "%ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl"
 /* proxyd's JSON line: every httplog field named, the termination state in
  * words next to its code */
 #define JSON_LOG_FMT "{\"client_ip\":%{+J}ci,\"client_port\":%cp,\"request_date\":%{+J}tr," \
@@ -199,9 +200,22 @@ size_t log_build_line(struct stream *s, char *dst, size_t size)
 	return lf ? logformat_build(lf, s, dst, size, LF_LOG_LINE) : 0;
 }
 
+/* What HAProxy counts as a failure (for dontlog-normal and
+ * log-separate-errors): a termination state other than normal or answered
+ * locally, a 5xx, a retry or a redispatch. */
 static int is_error(const struct stream *s)
 {
-	return s->term[0] != '-' || (s->txn && s->txn->status >= 500);
+	if (s->term[0] != '-' && s->term[0] != TERM_LOCAL)
+		return 1;
+	if (s->prev_srv || (s->be && s->conn_retries != s->be->c.retries))
+		return 1;
+	return s->txn && s->txn->status >= 500;
+}
+
+/* A request that sent nothing at all: "option dontlognull" skips it. */
+static int is_null(const struct stream *s)
+{
+	return s->txn ? !s->txn->bytes_in : !s->bytes_in;
 }
 
 /* Sends the line of <s> to its frontend's targets, and to stderr with -d. */
@@ -214,6 +228,8 @@ static void emit(struct stream *s)
 
 	if (!targets && !debug)
 		return;
+	if ((fe->c.options & PR_O_DONTLOGNULL) && is_null(s))
+		return;
 	if ((fe->c.options & PR_O_DONTLOG_NORMAL) && !is_error(s))
 		return;
 	if (targets) {
@@ -221,6 +237,7 @@ static void emit(struct stream *s)
 		size_t sdl = fe->c.log_sd ? logformat_build(fe->c.log_sd, s, sd, sizeof(sd), LF_LOG_LINE) : 0;
 		int level = (fe->c.options & PR_O_LOG_SEP_ERRS) && is_error(s) ? LOGL_ERR : LOGL_INFO;
 		log_send(fe, level, line, n, sd, sdl);
+		s->fe->log_count++;
 	}
 	if (debug) {
 		size_t n = log_build_line(s, line, sizeof(line) - 1);
@@ -287,9 +304,6 @@ void log_tcp_end(struct stream *s)
 	if (s->log_flags & SLOG_DONE)
 		return;
 	s->log_flags |= SLOG_DONE;
-	/* dontlognull: a connection that sent nothing (a probe, a port scan) */
-	if ((s->fe->c.options & PR_O_DONTLOGNULL) && !s->bytes_in)
-		return;
 	emit(s);
 }
 
@@ -300,12 +314,15 @@ void log_accept(struct stream *s)
 
 	if (fe->c.log_kind != LOGK_NONE || !log_has_targets(fe) || (s->log_flags & SLOG_ACCEPTED))
 		return;
-	s->log_flags |= SLOG_ACCEPTED;
+	/* HTTP: one line per request (a new stream for HAProxy), so the flag
+	 * stays clear */
+	if (!(s->flags & SF_HTTP))
+		s->log_flags |= SLOG_ACCEPTED;
 	const union sockaddr_any *d = stream_dst(s);
 	int n = snprintf(line, sizeof(line), "Connect from %s:%d to %s:%d (%s/%s)",
 	                 addr_host_str(&s->src.sa, ci, sizeof(ci)), addr_port(&s->src.sa),
 	                 d ? addr_host_str(&d->sa, fi, sizeof(fi)) : "-", d ? addr_port(&d->sa) : 0, fe->id,
-	                 (s->flags & SF_HTTP) ? "HTTP" : "TCP");
+	                 fe->c.mode == PR_MODE_HTTP ? "HTTP" : "TCP");
 	if (n > 0)
 		log_send(fe, LOGL_INFO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, NULL, 0);
 }
@@ -322,6 +339,18 @@ void log_event(const struct proxy *px, int level, enum diag_level diag, const ch
 		return;
 	diag_msg(diag, "%s", msg);
 	log_send(px, level, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, NULL, 0);
+}
+
+void log_msg(const struct proxy *px, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		log_send(px, level, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, NULL, 0);
 }
 
 const char *log_term_words(char cause, char phase)

@@ -115,6 +115,7 @@ static struct log_target *parse_target(struct cfg_ctx *ctx, char **args, int nar
 	int i = 1;
 
 	t->fd = -1;
+	t->fmt = LOGF_LOCAL;
 	t->maxlen = 1024;
 	t->level = LOGL_DEBUG;
 	t->minlevel = LOGL_EMERG;
@@ -382,9 +383,11 @@ static size_t build_header(const struct log_target *t, int level, const char *ta
 	char date[96];
 
 	switch (t->fmt) {
-	case LOGF_RFC3164: {
-		/* fd targets have no syslog daemon to add the host name */
-		const char *host = log_global.hostname ? log_global.hostname : t->dest == LOGD_FD ? "localhost" : NULL;
+	case LOGF_RFC3164:
+	case LOGF_LOCAL: {
+		/* "format rfc3164" always names a host, as the RFC wants; without
+		 * a format, only log-send-hostname adds one (HAProxy's lines) */
+		const char *host = log_global.hostname ? log_global.hostname : t->fmt == LOGF_RFC3164 ? "localhost" : NULL;
 		n = snprintf(out, size, "<%d>%s %s%s%s[%d]: ", pri, hdr_time.rfc3164, host ? host : "", host ? " " : "",
 		             tag, (int)getpid());
 		break;
@@ -420,14 +423,15 @@ static void send_one(struct log_target *t, int level, const char *tag, const str
                      size_t len, const char *sd, size_t sdlen)
 {
 	char line[65536 + 512];
-	size_t max = (size_t)t->maxlen < sizeof(line) ? (size_t)t->maxlen : sizeof(line);
+	/* As HAProxy: a datagram holds up to <len> bytes then the newline, a
+	 * line on stdout/stderr is <len> bytes newline included. */
+	size_t max = (size_t)t->maxlen + (t->dest == LOGD_FD ? 0 : 1);
 
 	if (level > t->level)
 		return;
 	if (level < t->minlevel)
 		level = t->minlevel;
 	size_t h = build_header(t, level, tag, tv, line, max, sd, sdlen);
-	/* the line is cut to the target's length, its newline kept */
 	size_t room = max - h - 1;
 	if (len > room)
 		len = room;
@@ -464,6 +468,9 @@ void log_send(const struct proxy *px, int level, const char *msg, size_t len, co
 
 	if (!l)
 		return;
+	/* blanks ending the structured data are not kept, as HAProxy */
+	while (sd && sdlen && sd[sdlen - 1] == ' ')
+		sdlen--;
 	gettimeofday(&tv, NULL);
 	refresh_time(&tv);
 	send_list(l, level, tag, &tv, msg, len, sd, sdlen);

@@ -27,44 +27,70 @@
 /*------------------------------------------------------------------------
  * Output helpers
  */
+/* Appends one byte if there is room. */
+static void put1(char *dst, size_t size, size_t *n, char c)
+{
+	if (*n < size)
+		dst[(*n)++] = c;
+}
+
+static void put_json_char(char *dst, size_t size, size_t *n, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c == '"' || c == '\\') {
+		if (*n + 2 > size)
+			return;
+		dst[(*n)++] = '\\';
+		dst[(*n)++] = (char)c;
+	} else if (c < 0x20) {
+		if (*n + 6 > size)
+			return;
+		memcpy(dst + *n, "\\u00", 4);
+		dst[*n + 4] = hex[c >> 4];
+		dst[*n + 5] = hex[c & 15];
+		*n += 6;
+	} else {
+		put1(dst, size, n, (char)c);
+	}
+}
+
+int lf_put_missing(char *dst, size_t size, unsigned opts)
+{
+	if (opts & LF_OPT_JSON)
+		return lf_put_str(dst, size, "-", 1, opts);
+	if (opts & LF_OPT_QUOTE)
+		return lf_put_str(dst, size, "", 0, opts);
+	if (!size)
+		return 0;
+	dst[0] = '-';
+	return 1;
+}
+
 int lf_put_str(char *dst, size_t size, const char *s, size_t len, unsigned opts)
 {
 	size_t n = 0;
-	static const char hex[] = "0123456789abcdef";
 
-	if (opts & (LF_OPT_QUOTE | LF_OPT_JSON)) {
-		if (n < size)
-			dst[n++] = '"';
-	}
+	if (!len && !(opts & (LF_OPT_QUOTE | LF_OPT_JSON)))
+		return lf_put_missing(dst, size, opts);
+	if (opts & (LF_OPT_QUOTE | LF_OPT_JSON))
+		put1(dst, size, &n, '"');
 	for (size_t i = 0; i < len && n < size; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (opts & LF_OPT_JSON) {
-			if (c == '"' || c == '\\') {
-				if (n + 2 > size)
-					break;
-				dst[n++] = '\\';
-				dst[n++] = (char)c;
-			} else if (c < 0x20) {
-				if (n + 6 > size)
-					break;
-				memcpy(dst + n, "\\u00", 4);
-				dst[n + 4] = hex[c >> 4];
-				dst[n + 5] = hex[c & 15];
-				n += 6;
-			} else {
-				dst[n++] = (char)c;
-			}
+			put_json_char(dst, size, &n, c);
 			continue;
 		}
-		if ((opts & (LF_OPT_ESC | LF_OPT_QUOTE)) && (c == '"' || c == '\\')) {
+		/* +E escapes what an RFC 5424 parameter value cannot hold */
+		if ((opts & LF_OPT_ESC) && (c == '"' || c == '\\' || c == ']')) {
 			if (n + 2 > size)
 				break;
 			dst[n++] = '\\';
 		}
 		dst[n++] = (char)c;
 	}
-	if ((opts & (LF_OPT_QUOTE | LF_OPT_JSON)) && n < size)
-		dst[n++] = '"';
+	if (opts & (LF_OPT_QUOTE | LF_OPT_JSON))
+		put1(dst, size, &n, '"');
 	return (int)n;
 }
 
@@ -82,78 +108,91 @@ static int put_cstr(char *dst, size_t size, const char *s, unsigned opts)
 /*------------------------------------------------------------------------
  * Addresses
  */
-static int v_ci(struct stream *s, char *dst, size_t size, unsigned opts)
+/* An address, or with +X its bytes in hexadecimal ("7F000001"), as
+ * HAProxy writes them. */
+static int put_ip(char *dst, size_t size, const struct sockaddr *sa, unsigned opts)
 {
 	char h[64];
-	if (s->src.sa.sa_family == AF_UNIX)
+
+	if (sa->sa_family == AF_UNIX)
 		return put_cstr(dst, size, "unix", opts);
-	return put_cstr(dst, size, addr_host_str(&s->src.sa, h, sizeof(h)), opts);
+	if (opts & LF_OPT_HEX) {
+		const unsigned char *b = sa->sa_family == AF_INET ?
+		                         (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr :
+		                         (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		size_t nb = sa->sa_family == AF_INET ? 4 : 16, n = 0;
+		for (size_t i = 0; i < nb && n + 2 < sizeof(h); i++)
+			n += (size_t)snprintf(h + n, sizeof(h) - n, "%02X", b[i]);
+		return put_cstr(dst, size, h, 0);
+	}
+	return put_cstr(dst, size, addr_host_str(sa, h, sizeof(h)), opts);
 }
 
-static int v_cp(struct stream *s, char *dst, size_t size, unsigned opts)
+static int put_port(char *dst, size_t size, const struct sockaddr *sa, unsigned opts)
 {
-	if (s->src.sa.sa_family == AF_UNIX)
-		return put_int(dst, size, 0);
-	return put_int(dst, size, addr_port(&s->src.sa));
+	int port = sa->sa_family == AF_UNIX ? 0 : addr_port(sa);
+	int n = (opts & LF_OPT_HEX) ? snprintf(dst, size, "%04X", port) : snprintf(dst, size, "%d", port);
+	return n < 0 ? 0 : (size_t)n < size ? n : (int)size;
 }
+
+static int v_ci(struct stream *s, char *dst, size_t size, unsigned opts) { return put_ip(dst, size, &s->src.sa, opts); }
+static int v_cp(struct stream *s, char *dst, size_t size, unsigned opts) { return put_port(dst, size, &s->src.sa, opts); }
 
 static int v_fi(struct stream *s, char *dst, size_t size, unsigned opts)
 {
 	const union sockaddr_any *d = stream_dst(s);
-	char h[64];
-	if (!d)
-		return -1;
-	if (d->sa.sa_family == AF_UNIX)
-		return put_cstr(dst, size, "unix", opts);
-	return put_cstr(dst, size, addr_host_str(&d->sa, h, sizeof(h)), opts);
+	return d ? put_ip(dst, size, &d->sa, opts) : -1;
 }
 
 static int v_fp(struct stream *s, char *dst, size_t size, unsigned opts)
 {
 	const union sockaddr_any *d = stream_dst(s);
-	if (!d)
-		return -1;
-	if (d->sa.sa_family == AF_UNIX)
-		return put_int(dst, size, 0);
-	return put_int(dst, size, addr_port(&d->sa));
+	return d ? put_port(dst, size, &d->sa, opts) : -1;
 }
 
-static int local_of_server_conn(struct stream *s, struct sockaddr_storage *ss)
+/* The local address of the server connection: read now, or kept when the
+ * connection was closed (see log_keep_bsrc()). */
+static const struct sockaddr *bsrc_of(struct stream *s)
 {
-	socklen_t len = sizeof(*ss);
-	return s->sc && s->sc->fd >= 0 && getsockname(s->sc->fd, (struct sockaddr *)ss, &len) == 0 ? 0 : -1;
+	socklen_t len = sizeof(s->bsrc);
+
+	if (s->sc && s->sc->fd >= 0 && getsockname(s->sc->fd, &s->bsrc.sa, &len) == 0)
+		return &s->bsrc.sa;
+	return s->bsrc.sa.sa_family ? &s->bsrc.sa : NULL;
+}
+
+void log_keep_bsrc(struct stream *s)
+{
+	const struct logformat *lf = s->fe->c.log_fmt;
+	socklen_t len = sizeof(s->bsrc);
+
+	/* only formats that print it pay for the system call */
+	if (!lf || !(lf->flags & LF_F_BSRC) || !s->sc || s->sc->fd < 0)
+		return;
+	if (getsockname(s->sc->fd, &s->bsrc.sa, &len) < 0)
+		s->bsrc.sa.sa_family = 0;
 }
 
 static int v_bi(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	struct sockaddr_storage ss;
-	char h[64];
-	if (local_of_server_conn(s, &ss) < 0)
-		return -1;
-	return put_cstr(dst, size, addr_host_str((struct sockaddr *)&ss, h, sizeof(h)), opts);
+	const struct sockaddr *sa = bsrc_of(s);
+	return sa ? put_ip(dst, size, sa, opts) : -1;
 }
 
 static int v_bp(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	struct sockaddr_storage ss;
-	if (local_of_server_conn(s, &ss) < 0)
-		return -1;
-	return put_int(dst, size, addr_port((struct sockaddr *)&ss));
+	const struct sockaddr *sa = bsrc_of(s);
+	return sa ? put_port(dst, size, sa, opts) : -1;
 }
 
 static int v_si(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	char h[64];
-	if (!s->srv)
-		return -1;
-	return put_cstr(dst, size, addr_host_str((const struct sockaddr *)&s->srv->addr, h, sizeof(h)), opts);
+	return s->srv ? put_ip(dst, size, (const struct sockaddr *)&s->srv->addr, opts) : -1;
 }
 
 static int v_sp(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	if (!s->srv)
-		return -1;
-	return put_int(dst, size, addr_port((const struct sockaddr *)&s->srv->addr));
+	return s->srv ? put_port(dst, size, (const struct sockaddr *)&s->srv->addr, opts) : -1;
 }
 
 /*------------------------------------------------------------------------
@@ -197,16 +236,54 @@ static uint64_t req_date(const struct stream *s)
 	return s->txn ? s->txn->t_start : s->t_accept;
 }
 
-static int v_t(struct stream *s, char *dst, size_t size, unsigned opts) { return date_ms(dst, size, s->t_accept); }
-static int v_tr(struct stream *s, char *dst, size_t size, unsigned opts) { return date_ms(dst, size, req_date(s)); }
-static int v_trg(struct stream *s, char *dst, size_t size, unsigned opts) { return date_tz(dst, size, req_date(s), 0); }
-static int v_trl(struct stream *s, char *dst, size_t size, unsigned opts) { return date_tz(dst, size, req_date(s), 1); }
-static int v_T(struct stream *s, char *dst, size_t size, unsigned opts) { return date_tz(dst, size, s->t_accept, 0); }
-static int v_Tl(struct stream *s, char *dst, size_t size, unsigned opts) { return date_tz(dst, size, s->t_accept, 1); }
+/* Dates and states are never quoted by +Q (as HAProxy), but are JSON
+ * strings with +J. */
+static int json_wrap(char *dst, size_t size, unsigned opts, int n)
+{
+	char tmp[64];
+
+	if (!(opts & LF_OPT_JSON) || n <= 0 || (size_t)n >= sizeof(tmp))
+		return n;
+	memcpy(tmp, dst, (size_t)n);
+	return lf_put_str(dst, size, tmp, (size_t)n, LF_OPT_JSON);
+}
+
+static int v_t(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return json_wrap(dst, size, opts, date_ms(dst, size, s->t_accept));
+}
+static int v_tr(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return json_wrap(dst, size, opts, date_ms(dst, size, req_date(s)));
+}
+static int v_trg(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return json_wrap(dst, size, opts, date_tz(dst, size, req_date(s), 0));
+}
+static int v_trl(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return json_wrap(dst, size, opts, date_tz(dst, size, req_date(s), 1));
+}
+static int v_T(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return json_wrap(dst, size, opts, date_tz(dst, size, s->t_accept, 0));
+}
+static int v_Tl(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return json_wrap(dst, size, opts, date_tz(dst, size, s->t_accept, 1));
+}
+/* A counter, or with +X in hexadecimal on at least <hexw> digits. */
+static int put_num(char *dst, size_t size, unsigned long long v, unsigned opts, int hexw)
+{
+	int n = (opts & LF_OPT_HEX) ? snprintf(dst, size, "%0*llX", hexw, v) : snprintf(dst, size, "%llu", v);
+	return n < 0 ? 0 : (size_t)n < size ? n : (int)size;
+}
+
 static int v_Ts(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	return put_int(dst, size, (long long)(s->t_accept / 1000));
+	return put_num(dst, size, s->t_accept / 1000, opts, 4);
 }
+/* (HAProxy 2.6 ignores +X here) */
 static int v_ms(struct stream *s, char *dst, size_t size, unsigned opts)
 {
 	int n = snprintf(dst, size, "%03d", (int)(s->t_accept % 1000));
@@ -245,8 +322,14 @@ static int v_H(struct stream *s, char *dst, size_t size, unsigned opts)
 	return put_cstr(dst, size, h, opts);
 }
 
-static int v_pid(struct stream *s, char *dst, size_t size, unsigned opts) { return put_int(dst, size, getpid()); }
-static int v_rt(struct stream *s, char *dst, size_t size, unsigned opts) { return put_int(dst, size, s->uniq_id); }
+static int v_pid(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return put_num(dst, size, (unsigned long long)getpid(), opts, 4);
+}
+static int v_rt(struct stream *s, char *dst, size_t size, unsigned opts)
+{
+	return put_num(dst, size, s->uniq_id, opts, 4);
+}
 
 static int v_m(struct stream *s, char *dst, size_t size, unsigned opts)
 {
@@ -265,6 +348,14 @@ struct timers {
 	long th, ti, tR, tw, tc, tr, ta, tt, td;
 };
 
+/* A request that was never parsed (a 400, 408 or client abort before the
+ * end of its head): HAProxy logs those without their stream, with no
+ * byte counts and no captures. */
+static int early_error(const struct stream *s)
+{
+	return s->txn && !s->txn->rline_len;
+}
+
 static void timers(struct stream *s, struct timers *t)
 {
 	uint64_t now = th_now_ms(s->th);
@@ -272,29 +363,30 @@ static void timers(struct stream *s, struct timers *t)
 
 	t->th = s->t_handshake;
 	if (txn) {
-		uint64_t q = txn->t_queue ? txn->t_queue : txn->t_hdrs;
 		t->ti = span(s->t_idle_from, txn->t_start) - (s->nb_req <= 1 ? t->th : 0);
 		if (t->ti < 0)
 			t->ti = 0;
 		t->tR = span(txn->t_start, txn->t_hdrs);
-		t->tw = txn->t_connect ? span(txn->t_hdrs, q) : -1;
-		t->tc = span(q, txn->t_connect);
+		/* the time in queue is known once the stream left it, even for a
+		 * connection that failed afterwards */
+		t->tw = txn->t_queue ? span(txn->t_hdrs, txn->t_queue) : -1;
+		t->tc = txn->t_queue ? span(txn->t_queue, txn->t_connect) : -1;
 		t->tr = span(txn->t_connect, txn->t_rsp_hdrs);
 		t->ta = span(txn->t_start, now);
 		t->tt = t->ta < 0 ? -1 : t->th + t->ti + t->ta;
-	} else {
-		uint64_t q = s->t_queue_end ? s->t_queue_end : s->t_accept + t->th;
-		t->ti = 0;
-		t->tR = -1;
-		t->tw = s->t_connect ? span(s->t_accept + t->th, q) : -1;
-		t->tc = s->t_connect ? span(q, s->t_connect) : -1;
-		t->tr = -1;
-		t->tt = span(s->t_accept, now);
-		t->ta = t->tt;
+		t->td = span(txn->t_rsp_hdrs, now);
+		return;
 	}
-	t->td = -1;
-	if (t->ta >= 0 && t->tw >= 0 && t->tc >= 0 && t->tr >= 0)
-		t->td = t->ta - (t->tR > 0 ? t->tR : 0) - t->tw - t->tc - t->tr;
+	/* TCP: HAProxy counts the time in queue from one millisecond before
+	 * the accept (there is no request date), hence the +1 */
+	t->ti = 0;
+	t->tR = -1;
+	t->tw = s->t_queue_end ? span(s->t_accept, s->t_queue_end) + 1 : -1;
+	t->tc = s->t_queue_end ? span(s->t_queue_end, s->t_connect) : -1;
+	t->tr = -1;
+	t->tt = span(s->t_accept, now);
+	t->ta = t->tt;
+	t->td = span(s->t_connect, now);
 }
 
 /* With "option logasap", times still running are prefixed with '+'. */
@@ -322,21 +414,28 @@ TIMER_VAR(v_Tw, t.tw, 0)
 TIMER_VAR(v_Tc, t.tc, 0)
 TIMER_VAR(v_Tr, t.tr, 0)
 TIMER_VAR(v_Ta, t.ta, 1)
-TIMER_VAR(v_Td, t.td, 1)
+TIMER_VAR(v_Td, t.td, 0)
 TIMER_VAR(v_Tt, t.tt, 1)
 TIMER_VAR(v_Tu, t.tt < 0 ? -1 : t.tt - t.ti, 1)
 
 /*------------------------------------------------------------------------
  * Status, sizes, states, counts
  */
+/* The status sent to the client: -1 while there is none yet (a client
+ * gone before the response), 0 for a TCP stream, as HAProxy. */
 static int v_ST(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	return put_int(dst, size, s->txn && s->txn->status > 0 ? s->txn->status : s->txn ? 0 : -1);
+	return put_int(dst, size, s->txn ? s->txn->status : 0);
 }
 
+/* With "option logasap", the bytes of a response still being sent get a
+ * '+'. */
 static int v_B(struct stream *s, char *dst, size_t size, unsigned opts)
 {
 	uint64_t b = s->txn ? s->txn->bytes_out : s->bytes_out;
+
+	if (early_error(s))
+		b = 0;
 	if ((s->log_flags & SLOG_ASAP) && size) {
 		dst[0] = '+';
 		return 1 + put_int(dst + 1, size - 1, (long long)b);
@@ -346,7 +445,9 @@ static int v_B(struct stream *s, char *dst, size_t size, unsigned opts)
 
 static int v_U(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	return put_int(dst, size, (long long)(s->txn ? s->txn->bytes_in : s->bytes_in));
+	uint64_t b = s->txn ? s->txn->bytes_in : s->bytes_in;
+
+	return put_int(dst, size, early_error(s) ? 0 : (long long)b);
 }
 
 static int v_ts(struct stream *s, char *dst, size_t size, unsigned opts)
@@ -355,7 +456,7 @@ static int v_ts(struct stream *s, char *dst, size_t size, unsigned opts)
 		return 0;
 	dst[0] = s->term[0];
 	dst[1] = s->term[1];
-	return 2;
+	return json_wrap(dst, size, opts, 2);
 }
 
 static int v_tsc(struct stream *s, char *dst, size_t size, unsigned opts)
@@ -365,7 +466,7 @@ static int v_tsc(struct stream *s, char *dst, size_t size, unsigned opts)
 	dst[0] = s->term[0];
 	dst[1] = s->term[1];
 	cookie_log_letters(s, dst + 2);
-	return 4;
+	return json_wrap(dst, size, opts, 4);
 }
 
 static int v_ac(struct stream *s, char *dst, size_t size, unsigned opts) { return put_int(dst, size, global.actconn); }
@@ -376,7 +477,7 @@ static int v_bc(struct stream *s, char *dst, size_t size, unsigned opts)
 }
 static int v_sc(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	return put_int(dst, size, s->srv ? s->srv->served : 0);
+	return put_int(dst, size, s->srv ? s->srv->cur_sess : 0);
 }
 static int v_rc(struct stream *s, char *dst, size_t size, unsigned opts)
 {
@@ -392,9 +493,10 @@ static int v_rc(struct stream *s, char *dst, size_t size, unsigned opts)
 }
 static int v_sq(struct stream *s, char *dst, size_t size, unsigned opts) { return put_int(dst, size, s->srv_queue_pos); }
 static int v_bq(struct stream *s, char *dst, size_t size, unsigned opts) { return put_int(dst, size, s->be_queue_pos); }
+/* The lines the frontend has logged before this one. */
 static int v_lc(struct stream *s, char *dst, size_t size, unsigned opts)
 {
-	return put_int(dst, size, (long long)(s->fe->fe_counters[s->th->tid].cum_req));
+	return put_num(dst, size, s->fe->log_count, opts, 4);
 }
 
 /*------------------------------------------------------------------------
@@ -404,7 +506,7 @@ static int v_lc(struct stream *s, char *dst, size_t size, unsigned opts)
  * written #XX, so that a line always stays one line with its fields. */
 static int put_encoded(char *dst, size_t size, const char *p, size_t len, unsigned opts)
 {
-	char tmp[1024];
+	char tmp[3 * sizeof(((struct http_txn *)0)->rline)];
 	size_t n = 0;
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -414,11 +516,15 @@ static int put_encoded(char *dst, size_t size, const char *p, size_t len, unsign
 			tmp[n++] = '#';
 			tmp[n++] = hex[c >> 4];
 			tmp[n++] = hex[c & 15];
+		} else if ((opts & LF_OPT_ESC) && (c == '\\' || c == ']')) {
+			tmp[n++] = '\\';
+			tmp[n++] = (char)c;
 		} else {
 			tmp[n++] = (char)c;
 		}
 	}
-	return lf_put_str(dst, size, tmp, n, opts);
+	/* the escapes are done: only the quotes remain to add */
+	return lf_put_str(dst, size, tmp, n, opts & ~LF_OPT_ESC);
 }
 
 static int v_r(struct stream *s, char *dst, size_t size, unsigned opts)
@@ -453,18 +559,23 @@ static int rline_part(struct stream *s, int part, const char **p, size_t *len)
 	return 0;
 }
 
+static int badreq(char *dst, size_t size, unsigned opts)
+{
+	return lf_put_str(dst, size, "<BADREQ>", 8, opts);
+}
+
 static int v_HM(struct stream *s, char *dst, size_t size, unsigned opts)
 {
 	const char *p;
 	size_t l;
-	return rline_part(s, 0, &p, &l) < 0 ? -1 : put_encoded(dst, size, p, l, opts);
+	return rline_part(s, 0, &p, &l) < 0 ? badreq(dst, size, opts) : put_encoded(dst, size, p, l, opts);
 }
 
 static int v_HU(struct stream *s, char *dst, size_t size, unsigned opts)
 {
 	const char *p;
 	size_t l;
-	return rline_part(s, 1, &p, &l) < 0 ? -1 : put_encoded(dst, size, p, l, opts);
+	return rline_part(s, 1, &p, &l) < 0 ? badreq(dst, size, opts) : put_encoded(dst, size, p, l, opts);
 }
 
 static int v_HP(struct stream *s, char *dst, size_t size, unsigned opts)
@@ -472,7 +583,7 @@ static int v_HP(struct stream *s, char *dst, size_t size, unsigned opts)
 	const char *p;
 	size_t l;
 	if (rline_part(s, 1, &p, &l) < 0)
-		return -1;
+		return badreq(dst, size, opts);
 	const char *q = memchr(p, '?', l);
 	return put_encoded(dst, size, p, q ? (size_t)(q - p) : l, opts);
 }
@@ -482,16 +593,18 @@ static int v_HQ(struct stream *s, char *dst, size_t size, unsigned opts)
 	const char *p;
 	size_t l;
 	if (rline_part(s, 1, &p, &l) < 0)
-		return -1;
+		return badreq(dst, size, opts);
 	const char *q = memchr(p, '?', l);
-	return q ? put_encoded(dst, size, q, l - (size_t)(q - p), opts) : 0;
+	/* no query string: nothing at all (quotes only with +Q) */
+	return q ? put_encoded(dst, size, q, l - (size_t)(q - p), opts) :
+	       (opts & LF_OPT_QUOTE) ? lf_put_str(dst, size, "", 0, opts) : 0;
 }
 
 static int v_HV(struct stream *s, char *dst, size_t size, unsigned opts)
 {
 	const char *p;
 	size_t l;
-	return rline_part(s, 2, &p, &l) < 0 ? -1 : put_encoded(dst, size, p, l, opts);
+	return rline_part(s, 2, &p, &l) < 0 ? badreq(dst, size, opts) : put_encoded(dst, size, p, l, opts);
 }
 
 static int v_ID(struct stream *s, char *dst, size_t size, unsigned opts)

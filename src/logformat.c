@@ -56,6 +56,7 @@ int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t err
 	char text[4096];
 	size_t tl = 0;
 	const char *p = fmt;
+	unsigned defopts = 0;     /* set by %{...}o for every item after it */
 
 	memset(lf, 0, sizeof(*lf));
 	while (*p) {
@@ -85,9 +86,16 @@ int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t err
 		}
 		struct lf_node *n = &nodes[nb];
 		memset(n, 0, sizeof(*n));
+		n->opts = defopts;
 		p++;
 		if (*p == '{' && parse_opts(&p, &n->opts, err, errlen) < 0)
 			return -1;
+		if (*p == 'o' && !((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z'))) {
+			/* HAProxy's "global option": the options apply from here on */
+			defopts = n->opts;
+			p++;
+			continue;
+		}
 		if (*p == '[') {
 			const char *e = p + 1;
 			char perr[512];
@@ -122,6 +130,8 @@ int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t err
 			n->type = LF_VAR;
 			n->var = v;
 			lf->use |= v->use;
+			if (!strcmp(v->name, "bi") || !strcmp(v->name, "bp"))
+				lf->flags |= LF_F_BSRC;
 		}
 		nb++;
 	}
@@ -147,21 +157,6 @@ static size_t put(char *dst, size_t pos, size_t size, const char *s, size_t len)
 		len = size - pos;
 	memcpy(dst + pos, s, len);
 	return pos + len;
-}
-
-static size_t put_escaped(char *dst, size_t pos, size_t size, const char *s, size_t len, unsigned opts)
-{
-	if (opts & LF_OPT_QUOTE)
-		pos = put(dst, pos, size, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if ((opts & (LF_OPT_ESC | LF_OPT_QUOTE)) && (c == '"' || c == '\\'))
-			pos = put(dst, pos, size, "\\", 1);
-		pos = put(dst, pos, size, &c, 1);
-	}
-	if (opts & LF_OPT_QUOTE)
-		pos = put(dst, pos, size, "\"", 1);
-	return pos;
 }
 
 void logformat_set_http(struct logformat *lf)
@@ -220,12 +215,38 @@ static size_t put_log_text(char *dst, size_t pos, size_t size, const char *t, si
 	return pos;
 }
 
+/* A sample in a log line, as HAProxy writes it: options applied, "-" (or
+ * "") for a sample without a value or with an empty one. */
+static size_t put_log_sample(const struct lf_node *n, struct stream *s, char *dst, size_t pos, size_t size,
+                             unsigned flags)
+{
+	struct sample smp;
+	int ok;
+
+	smp.flags = 0;
+	ok = sample_process(n->expr, s, &smp);
+	if (ok && (n->opts & LF_OPT_HEX) && (smp.type == SMP_T_SINT || smp.type == SMP_T_BOOL)) {
+		char hex[32];
+		int l = snprintf(hex, sizeof(hex), "%llX", (unsigned long long)smp.data.sint);
+		return put(dst, pos, size, hex, (size_t)l);
+	}
+	if (ok)
+		ok = sample_cast(&smp, SMP_T_STR);
+	if (pos >= size)
+		return pos;
+	if (!ok || !smp.data.str.len) {
+		if (flags & LF_EMPTY_MISSING)
+			return pos;
+		return pos + (size_t)lf_put_missing(dst + pos, size - pos, n->opts);
+	}
+	return pos + (size_t)lf_put_str(dst + pos, size - pos, smp.data.str.ptr, smp.data.str.len, n->opts);
+}
+
 size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, size_t size, unsigned flags)
 {
-	const char *dash = (flags & LF_EMPTY_MISSING) ? "" : "-";
-	size_t dl = strlen(dash);
 	size_t pos = 0;
-	int last_sep = 0;
+	/* no blank at the start of a log line, as HAProxy */
+	int last_sep = (flags & LF_LOG_LINE) != 0;
 
 	for (int i = 0; i < lf->nb; i++) {
 		const struct lf_node *n = &lf->nodes[i];
@@ -238,43 +259,29 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
 			}
 			pos = put(dst, pos, size, n->text, n->len);
 			break;
-		case LF_EXPR: {
-			struct sample smp;
-			smp.flags = 0;
+		case LF_EXPR:
 			if (lf->http) {
+				struct sample smp;
+				smp.flags = 0;
 				if (sample_process(n->expr, s, &smp) && sample_cast(&smp, SMP_T_STR))
 					pos = put_http(dst, pos, size, smp.data.str.ptr, smp.data.str.len);
 				break;
 			}
-			if (!sample_process(n->expr, s, &smp)) {
-				pos = put(dst, pos, size, dash, dl);
-				break;
-			}
-			if ((n->opts & LF_OPT_HEX) && (smp.type == SMP_T_SINT || smp.type == SMP_T_BOOL)) {
-				char hex[32];
-				int l = snprintf(hex, sizeof(hex), "%llX", (unsigned long long)smp.data.sint);
-				pos = put(dst, pos, size, hex, (size_t)l);
-				break;
-			}
-			if (!sample_cast(&smp, SMP_T_STR)) {
-				pos = put(dst, pos, size, dash, dl);
-				break;
-			}
-			if (n->opts & LF_OPT_JSON)
-				pos += (size_t)lf_put_str(dst + pos, size - pos, smp.data.str.ptr, smp.data.str.len, n->opts);
-			else
-				pos = put_escaped(dst, pos, size, smp.data.str.ptr, smp.data.str.len, n->opts);
+			pos = put_log_sample(n, s, dst, pos, size, flags);
 			break;
-		}
 		case LF_VAR: {
 			if (pos >= size)
 				break;
 			int l = n->var->fn(s, dst + pos, size - pos, n->opts);
-			if (l < 0)
-				pos = put(dst, pos, size, dash, dl);
-			else
+			if (l >= 0)
 				pos += (size_t)l;
-			break;
+			else if (!(flags & LF_EMPTY_MISSING))
+				pos += (size_t)lf_put_missing(dst + pos, size - pos, n->opts);
+			/* an empty capture leaves the blanks around it as one */
+			if (pos == before && (n->var->flags & LFV_MAY_VANISH))
+				continue;
+			last_sep = 0;
+			continue;
 		}
 		}
 		if (pos > before)

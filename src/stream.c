@@ -186,8 +186,15 @@ static void cli_send(struct stream *s)
 {
 	struct buf *b = &s->res;
 
-	if (!b->area || s->res_fwd <= b->start || !conn_is_open(&s->cli) || (s->flags & SF_CLI_ERR))
+	if (!b->area || s->res_fwd <= b->start || !conn_is_open(&s->cli))
 		return;
+	if (s->flags & SF_CLI_ERR) {
+		/* a reset client: what is left for it can never be sent (as
+		 * HAProxy, a request still waits for its response before this) */
+		stream_set_term(s, TERM_CLI_ABORT, PHASE_DATA);
+		s->flags |= SF_KILL;
+		return;
+	}
 	ssize_t n = conn_send(&s->cli, b->area + b->start, s->res_fwd - b->start);
 	if (n > 0) {
 		b->start += (uint32_t)n;
@@ -259,6 +266,7 @@ void stream_srv_close(struct stream *s, int reusable)
 	struct conn *c = s->sc;
 
 	if (c) {
+		log_keep_bsrc(s);
 		s->sc = NULL;
 		if (reusable && conn_is_open(c) && !(c->flags & (CO_FL_ERROR | CO_FL_RD_SHUT | CO_FL_WR_SHUT))) {
 			srv_add_idle(c->srv, s->th, c, s->be->c.reuse == HTTP_REUSE_NEVER);
@@ -324,6 +332,10 @@ static void close_step(struct stream *s)
 {
 	if (!(s->flags & SF_CLOSING) || (s->flags & SF_LINGER))
 		return;
+	if (s->flags & SF_CLI_ERR) {
+		s->flags |= SF_KILL;   /* a reset client takes nothing more */
+		return;
+	}
 	if (s->res.area && s->res.start < s->res.end)
 		return;   /* still sending */
 	if (s->flags & (SF_CLI_ERR | SF_CLI_SHUTR)) {
@@ -713,12 +725,18 @@ void stream_wake(struct stream *s)
 /*------------------------------------------------------------------------
  * Life cycle
  */
+uint32_t stream_new_id(void)
+{
+	static uint32_t next_id;
+
+	return next_id++;
+}
+
 struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
                           const struct sockaddr *from, socklen_t fromlen)
 {
 	struct stream *s = pool_alloc(&th->pool_stream);
 	struct proxy *fe = li->fe;
-	static uint32_t next_id;
 
 	if (!s) {
 		close(fd);
@@ -735,7 +753,8 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 		fromlen = sizeof(s->src);
 	memcpy(&s->src, from, fromlen);
 	s->term[0] = s->term[1] = '-';
-	s->uniq_id = next_id++;
+	if (fe->c.mode != PR_MODE_HTTP)
+		s->uniq_id = stream_new_id();   /* HTTP: one per request */
 	s->t_accept = s->t_cli_act = s->t_idle_from = th_now_ms(th);
 	list_init(&s->queue_el);
 	list_append(&th->streams, &s->list);
@@ -787,7 +806,8 @@ static void stream_start(struct stream *s)
 			s->flags |= SF_TUNNEL | SF_SRV_WANTED;
 		}
 	}
-	log_accept(s);
+	if (!(s->flags & SF_HTTP))
+		log_accept(s);   /* HTTP: at each request (http_ana.c) */
 }
 
 void stream_free(struct stream *s)
@@ -809,6 +829,10 @@ void stream_free(struct stream *s)
 		if (c->flags & CO_FL_PRIVATE)
 			srv_conn_free(th, c);
 	}
+	if (s->be && (s->flags & SF_BE_ASSIGNED)) {
+		s->be->beconn--;   /* before the log line, which counts the others */
+		s->flags &= ~SF_BE_ASSIGNED;
+	}
 	if (s->txn)
 		log_txn(s);   /* a transaction cut short is logged too */
 	else if (!(s->flags & SF_HTTP))
@@ -821,8 +845,6 @@ void stream_free(struct stream *s)
 	conn_close(&s->cli, th->loop);
 	stream_buf_release(s, &s->req);
 	stream_buf_release(s, &s->res);
-	if (s->be && (s->flags & SF_BE_ASSIGNED))
-		s->be->beconn--;
 	s->fe->feconn--;
 	list_del_init(&s->list);
 	th->nb_streams--;

@@ -101,7 +101,8 @@ static int smp_fetch_unique_id(const struct arg *args, struct sample *smp, struc
 }
 
 static const struct sample_fetch uid_fetches[] = {
-	{ "unique-id", smp_fetch_unique_id, ARG0, NULL, SMP_T_STR, SMP_USE_HRQ },
+	/* built with the request, kept for the response rules and the log */
+	{ "unique-id", smp_fetch_unique_id, ARG0, NULL, SMP_T_STR, SMP_USE_INT },
 	{ NULL }
 };
 

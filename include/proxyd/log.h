@@ -33,6 +33,7 @@ enum log_fmt {
 	LOGF_TIMED,         /* <level>ISO-date msg */
 	LOGF_ISO,           /* ISO-date msg */
 	LOGF_RAW,           /* msg */
+	LOGF_LOCAL,         /* no "format": rfc3164 with the host only from log-send-hostname */
 };
 
 enum log_dest { LOGD_UDP, LOGD_UNIX, LOGD_FD };
@@ -52,7 +53,7 @@ struct log_target {
 };
 
 /* The targets of a section; shared by sections that inherit them. */
-#define LOG_TARGETS_MAX 8
+#define LOG_TARGETS_MAX 64
 struct log_list {
 	int use_global;               /* "log global" */
 	int nb;
@@ -92,13 +93,16 @@ int log_writes_stderr(const struct proxy *px);
 
 /* Logs the stream's current HTTP transaction (once). */
 void log_txn(struct stream *s);
-/* Logs a TCP stream at its end, or its accept line with no log option. */
+/* Logs a TCP stream at its end; the "Connect from" line of a frontend
+ * without log option (at accept in TCP, at each request head in HTTP). */
 void log_tcp_end(struct stream *s);
 void log_accept(struct stream *s);
 
 /* A proxy or server event at syslog <level>: sent to <px>'s targets (global
  * ones when NULL) and printed on stderr as a <diag> message. */
 void log_event(const struct proxy *px, int level, enum diag_level diag, const char *fmt, ...) PRINTF(4, 5);
+/* The same, to the targets only (when stderr words it differently). */
+void log_msg(const struct proxy *px, int level, const char *fmt, ...) PRINTF(3, 4);
 
 /* The line of <s> in <px>'s format, into <dst>; its length. */
 size_t log_build_line(struct stream *s, char *dst, size_t size);
@@ -111,6 +115,10 @@ void capture_free(struct http_txn *txn);
 const char *unique_id_get(struct stream *s);
 void unique_id_request(struct stream *s);
 void unique_id_free(struct http_txn *txn);
+
+/* Keeps the local address of the server connection about to close, when
+ * the frontend's format prints it. */
+void log_keep_bsrc(struct stream *s);
 
 /* Termination state spelled out, for the JSON format. */
 const char *log_term_words(char cause, char phase);

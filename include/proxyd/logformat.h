@@ -16,7 +16,7 @@ struct sample_expr;
 enum {
 	LF_OPT_QUOTE = 1 << 0,     /* +Q: double-quote strings */
 	LF_OPT_HEX   = 1 << 1,     /* +X: integers in hexadecimal */
-	LF_OPT_ESC   = 1 << 2,     /* +E: escape quotes and backslashes */
+	LF_OPT_ESC   = 1 << 2,     /* +E: backslash before '"', '\\' and ']' (RFC 5424 values) */
 	LF_OPT_JSON  = 1 << 3,     /* internal: a JSON string (quoted, escaped) */
 };
 
@@ -26,7 +26,12 @@ struct lf_var {
 	const char *name;
 	int (*fn)(struct stream *s, char *dst, size_t size, unsigned opts);
 	unsigned use;              /* SMP_USE_* it needs */
+	unsigned flags;            /* LFV_* */
 };
+/* The captures (%hr, %hs, %hrl, %hsl) write nothing at all when there is
+ * nothing captured, and then do not count as an item between two blanks:
+ * HAProxy's lines keep a single blank there. */
+#define LFV_MAY_VANISH 1u
 extern struct registry lf_vars;
 #define LF_VAR_REGISTER(tbl) REGISTER_TABLE(lf_vars, tbl)
 
@@ -47,7 +52,11 @@ struct logformat {
 	unsigned use;              /* SMP_USE_* of everything it reads */
 	int is_const;              /* plain text, no item */
 	int http;                  /* the value of an HTTP action: see logformat_set_http() */
+	unsigned flags;            /* LF_F_* */
 };
+/* The format prints the local address of the server connection (%bi, %bp):
+ * it is kept when that connection closes before the line is built. */
+#define LF_F_BSRC 1u
 
 /* Compiles <fmt>. 0, or -1 with the reason in <err>. */
 int logformat_parse(const char *fmt, struct logformat *lf, char *err, size_t errlen);
@@ -65,9 +74,15 @@ size_t logformat_build(const struct logformat *lf, struct stream *s, char *dst, 
  * characters (0x00-0x08, 0x0a-0x1f, 0x7f) are written as %XX so that a
  * value taken from the request cannot inject CR/LF into a message. */
 void logformat_set_http(struct logformat *lf);
-/* Writes <len> bytes of <s> with the %{...} options <opts> (quotes,
- * escapes, JSON); returns the length written (at most <size>). */
+/* Writes <len> bytes of <s> with the %{...} options <opts>, as HAProxy:
+ * +Q puts double quotes around (without escaping anything inside), +E puts
+ * a backslash before '"', '\\' and ']', +J makes a JSON string. An empty
+ * string is written "-", or "" when quoted. Returns the length written (at
+ * most <size>). */
 int lf_put_str(char *dst, size_t size, const char *s, size_t len, unsigned opts);
+/* What a variable without a value writes in a log line: "-", or "" when
+ * quoted ("-" as a JSON string); returns the length. */
+int lf_put_missing(char *dst, size_t size, unsigned opts);
 /* 0 when every sample fetch of <lf> can be used where the data <where>
  * (SMP_VAL_REQ or SMP_VAL_RES) is available; -1 with the reason in <err>
  * otherwise (request headers are gone when the response is analysed). */

@@ -120,6 +120,7 @@ struct proxy {
 	void *captures;                 /* "capture" lines (capture.c), or NULL */
 	struct error_snapshot *err_req, *err_res;  /* last invalid messages ("show errors") */
 	int feconn;                     /* current client connections */
+	unsigned long log_count;        /* traffic lines logged (the log's %lc) */
 	int fe_max;                     /* peak */
 	int listeners_paused;
 
@@ -133,6 +134,7 @@ struct proxy {
 	void *lb_state;                 /* algorithm private */
 	struct list queue;              /* streams waiting for a server slot */
 	int nb_queued;
+	unsigned queue_idx;              /* streams served from the queue so far (the log's %bq) */
 	int max_queued;
 	uint64_t last_change_ms;
 	uint64_t down_since_ms;         /* backend without any usable server since */

@@ -77,6 +77,7 @@ struct server {
 	int uweight;                  /* current user weight (set weight) */
 	int eweight;                  /* effective weight used by the balancer */
 	int served;                   /* streams currently assigned */
+	int cur_sess;                 /* streams connecting or connected to it (the log's %sc) */
 	int cur_conns;                /* open connections, idle included */
 	int max_served;
 	uint64_t last_change_ms;
@@ -96,6 +97,7 @@ struct server {
 	struct list queue;            /* streams waiting for this very server (hash, persistence) */
 	int nb_queued;
 	int max_queued;               /* peak of nb_queued (stats qmax) */
+	unsigned queue_idx;              /* streams served from its queue so far (the log's %sq) */
 
 	struct srv_ssl *ssl;          /* TLS contexts and sessions, NULL without TLS */
 	struct srv_per_thread *pt;    /* global.nbthread entries */

@@ -73,6 +73,7 @@ enum {
 	SLOG_ACCEPTED = 1 << 1,   /* the "Connect from" line was sent */
 	SLOG_DONE     = 1 << 2,   /* a TCP stream's line was sent */
 	SLOG_STATS    = 1 << 3,   /* answered by the stats page: "<STATS>" in logs */
+	SLOG_CUR_SESS = 1 << 4,   /* counted in srv->cur_sess */
 };
 
 /* One request/response exchange. Taken from a pool while active only. */
@@ -88,7 +89,7 @@ struct http_txn {
 	uint64_t t_rsp_hdrs;          /* response head received */
 	uint64_t bytes_out;           /* response bytes sent to the client */
 	uint64_t bytes_in;            /* request bytes received */
-	uint16_t rline_len;
+	uint16_t rline_len;           /* 0: no request line was parsed */
 	unsigned char logged;
 	char ck_req, ck_res;          /* cookie persistence letters of the log (%tsc) */
 	unsigned ck_first_date;       /* dates of the client's cookie (maxlife, maxidle), s */
@@ -102,7 +103,7 @@ struct http_txn {
 		char raw[128];            /* the service's state (HTTP_SVC_CTX_SIZE) */
 		uint64_t align;
 	} svc_ctx;
-	char rline[256];              /* request line, kept for the log */
+	char rline[1024];             /* request line for the log, cut as HAProxy's (tune.http.logurilen) */
 	struct http_hdr hdrs[];       /* req then rsp header tables */
 };
 
@@ -139,10 +140,12 @@ struct stream {
 	struct var_value *sess_vars;  /* "sess." variables, allocated when first set */
 	struct stk_pending *stk;      /* stick table keys waiting for the server */
 	union sockaddr_any src, dst;
-	uint32_t uniq_id;
+	uint32_t uniq_id;             /* the log's %rt: per request in HTTP, per connection in TCP */
+	union sockaddr_any bsrc;      /* local address of the last server connection (%bi, %bp) */
 	uint64_t t_idle_from;         /* accept, or end of the previous transaction: the log's Ti */
 	uint32_t t_handshake;         /* ms spent in the TLS handshake: the log's Th */
-	int srv_queue_pos, be_queue_pos; /* requests ahead when queued: the log's %sq/%bq */
+	int srv_queue_pos, be_queue_pos; /* the log's %sq/%bq (see backend_dequeue()) */
+	unsigned queue_idx;           /* its queue's queue_idx when it entered it */
 	uint64_t bytes_in, bytes_out; /* client side, whole stream (TCP logs) */
 	uint64_t t_queue_end;         /* left the queue (TCP logs; HTTP: in the txn) */
 	uint64_t t_connect;           /* server connection established (idem) */
@@ -207,6 +210,8 @@ void stream_process(struct stream *s);
 /* Wakes a stream from elsewhere (queue slot freed): processed soon, from
  * the loop, not from the caller's stack. */
 void stream_wake(struct stream *s);
+/* The next request number (the log's %rt), shared by all streams. */
+uint32_t stream_new_id(void);
 /* Closes everything and frees the stream. */
 void stream_free(struct stream *s);
 /* The address the client connected to, read once when first needed. */

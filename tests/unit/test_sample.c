@@ -13,10 +13,12 @@
 #include <cmocka.h>
 
 #include <proxyd/cfg.h>
+#include <proxyd/regex.h>
 #include <proxyd/sample.h>
 
 static int teardown(void **state)
 {
+	regex_free_all();  /* before the arena that holds the regex list */
 	cfg_arena_free();
 	return 0;
 }
