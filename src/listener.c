@@ -14,6 +14,7 @@
 #include <proxyd/addr.h>
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
+#include <proxyd/fd_handover.h>
 #include <proxyd/listener.h>
 #include <proxyd/proxy.h>
 #include <proxyd/stream.h>
@@ -48,6 +49,14 @@ static int bind_one(struct listener *li)
 		return 0;
 	}
 
+	fd = handover_take(&li->addr, li->addrlen);
+	if (fd >= 0) {
+		/* a previous process listened there: take its socket over */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		li->fd = fd;
+		return 0;
+	}
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
@@ -86,6 +95,7 @@ int listeners_bind_all(void)
 		list_for_each(li, &px->listeners, fe_el)
 			if (bind_one(li) < 0)
 				err = -1;
+	handover_close_unused();
 	return err;
 }
 
