@@ -42,7 +42,6 @@ CFG_REGISTER(global_kws);
 /* HAProxy global keywords recognised but not implemented yet. */
 static const struct cfg_unsupported global_unsupported[] = {
 	{ "daemon", CFG_SEC_GLOBAL, "run in the foreground for now" },
-	{ "master-worker", CFG_SEC_GLOBAL, NULL },
 	{ "pidfile", CFG_SEC_GLOBAL, NULL },
 	{ "chroot", CFG_SEC_GLOBAL, NULL },
 	{ "user", CFG_SEC_GLOBAL, NULL },

@@ -238,6 +238,9 @@ static int bind_one(struct cli_listener *l)
 	} else {
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* in master-worker mode the next worker binds while the old one
+		 * still listens, until it stops */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 		if (bind(fd, sa, l->addr.len) < 0)
 			goto fail;
 	}
@@ -303,6 +306,28 @@ static void touch(struct cli_conn *c)
 	ev_timer_again(cli.loop, &c->timer);
 }
 
+static struct cli_conn *conn_new(struct ev_loop *loop, int fd, struct cli_listener *l, int level)
+{
+	struct cli_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->li = l;
+	c->ctx.level = level;
+	c->ctx.conn = c;
+	ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
+	c->io.data = c;
+	ev_init(&c->timer, conn_timeout_cb);
+	c->timer.data = c;
+	ev_io_start(loop, &c->io);
+	touch(c);
+	c->next = cli.conns;
+	cli.conns = c;
+	cli.nbconn++;
+	return c;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct cli_listener *l = w->data;
@@ -311,26 +336,27 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct cli_conn *c = calloc(1, sizeof(*c));
-		if (!c) {
+		if (!conn_new(loop, fd, l, l->level)) {
 			close(fd);
 			return;
 		}
-		c->fd = fd;
-		c->li = l;
-		c->ctx.level = l->level;
-		c->ctx.conn = c;
-		ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
-		c->io.data = c;
-		ev_init(&c->timer, conn_timeout_cb);
-		c->timer.data = c;
-		ev_io_start(loop, &c->io);
-		touch(c);
-		c->next = cli.conns;
-		cli.conns = c;
-		cli.nbconn++;
 	}
 	update_accepting();
+}
+
+int cli_attach_fd(int fd, int level)
+{
+	if (!cli.loop)
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* not counted against maxconn's accept pause: the master must always
+	 * be able to ask (it asks one thing at a time) */
+	struct cli_conn *c = conn_new(cli.loop, fd, NULL, level);
+	if (!c)
+		return -1;
+	update_accepting();
+	return 0;
 }
 
 void cli_start(struct ev_loop *loop)

@@ -8,6 +8,7 @@
 int diag_quiet;
 int diag_verbose;
 unsigned diag_warnings, diag_alerts;
+void (*diag_hook)(enum diag_level lvl, const char *msg);
 
 static char *capture_buf;
 static size_t capture_size;
@@ -55,6 +56,7 @@ void diag_vmsg(enum diag_level lvl, const char *fmt, va_list ap)
 
 	char line[4096];
 	int n = snprintf(line, sizeof(line), "%s(%d) : ", tags[lvl], (int)getpid());
+	int prefix = n;
 	int m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (m < 0)
 		return;
@@ -63,6 +65,11 @@ void diag_vmsg(enum diag_level lvl, const char *fmt, va_list ap)
 		n = sizeof(line) - 2;
 	if (line[n - 1] != '\n')
 		line[n++] = '\n';
+	if (diag_hook) {
+		line[n - 1] = 0;
+		diag_hook(lvl, line + prefix);
+		line[n - 1] = '\n';
+	}
 	/* One write per message so that concurrent processes do not interleave. */
 	ssize_t w = write(STDERR_FILENO, line, n);
 	(void)w;

@@ -253,7 +253,9 @@ void listeners_close_all(void)
 				continue;
 			if (curr_th)
 				ev_io_stop(curr_th->loop, &li->io);
-			if (!li->inherited && li->addr.ss_family == AF_UNIX)
+			/* in master-worker mode the path stays: the master and the
+			 * next worker keep using the same socket */
+			if (!li->inherited && !(global.mode & MODE_MWORKER) && li->addr.ss_family == AF_UNIX)
 				unlink(((struct sockaddr_un *)&li->addr)->sun_path);
 			close(li->fd);
 			li->fd = -1;

@@ -17,6 +17,7 @@
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
 #include <proxyd/listener.h>
+#include <proxyd/master.h>
 #include <proxyd/thread.h>
 #include <proxyd/version.h>
 
@@ -34,6 +35,10 @@ static void usage(FILE *out)
 	        "  -dM[<byte>]    poison memory from pools (default byte 0x50)\n"
 	        "  -db            stay in the foreground (the default for now)\n"
 	        "  -q             quiet: no notices nor warnings\n"
+	        "  -W             master-worker mode: a master process keeps the listening sockets,\n"
+	        "                 runs a worker and reloads it on SIGUSR2\n"
+	        "  -Ws            master-worker mode with systemd notifications (Type=notify)\n"
+	        "  -S <bind>[,mode,<octal>]  master CLI socket (show proc, reload, @<n> <command>)\n"
 	        "  -L <name>      local peer name (accepted, unused)\n"
 	        "  -v, -vv        version; -vv adds build options and library versions\n"
 	        "  --list-keywords  every configuration keyword this build knows\n"
@@ -144,9 +149,17 @@ int main(int argc, char **argv)
 			usage(stdout);
 			free(files);
 			return 0;
+		} else if (strcmp(a, "-W") == 0 || strcmp(a, "-Ws") == 0) {
+			master_opt_W(a[2] == 's');
+		} else if (strcmp(a, "-S") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "proxyd: option -S needs a socket address (e.g. /run/proxyd-master.sock)\n");
+				return 1;
+			}
+			if (master_opt_S(argv[i]) < 0)
+				return 1;
 		} else if (strcmp(a, "-D") == 0 || strcmp(a, "-p") == 0 || strcmp(a, "-sf") == 0 ||
-		           strcmp(a, "-st") == 0 || strcmp(a, "-x") == 0 || strcmp(a, "-W") == 0 ||
-		           strcmp(a, "-Ws") == 0 || strcmp(a, "-S") == 0) {
+		           strcmp(a, "-st") == 0 || strcmp(a, "-x") == 0) {
 			fprintf(stderr, "proxyd: option %s is not supported yet (daemon mode and reloads come "
 			        "with the process-management work)\n", a);
 			return 1;
@@ -162,6 +175,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (!check)
+		master_env_init(argc, argv);
 	int err = cfg_parse_files(files, nfiles);
 	if (!(err & ERR_FATAL))
 		err |= cfg_post_parse();
@@ -169,6 +184,8 @@ int main(int argc, char **argv)
 
 	if (err & ERR_FATAL) {
 		ha_alert("config : Fatal errors found in configuration.");
+		if (master_reexeced())
+			master_wait_mode("configuration errors");
 		cfg_deinit();
 		return 1;
 	}
@@ -189,16 +206,24 @@ int main(int argc, char **argv)
 	}
 	if (err & ERR_ABORT) {
 		ha_alert("config : no listener: nothing to do, exiting (declare a 'bind' line).");
+		if (master_reexeced())
+			master_wait_mode("no listener");
 		cfg_deinit();
 		return 1;
 	}
 
 	if (listeners_bind_all() < 0) {
 		ha_alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", argv[0]);
+		if (master_reexeced())
+			master_wait_mode("cannot bind the listeners");
 		listeners_close_all();
 		cfg_deinit();
 		return 1;
 	}
+	/* master-worker: from here on, this is the worker (the master never
+	 * comes back from master_start()) */
+	if (master_enabled())
+		master_start();
 	if (cli_bind_all() < 0) {
 		listeners_close_all();
 		cfg_deinit();
@@ -212,7 +237,9 @@ int main(int argc, char **argv)
 	cli_start(threads[0].loop);
 	global.start_ms = th_now_ms(&threads[0]);
 	ha_diag("proxyd %s started, maxconn %d", proxyd_version, global.maxconn);
+	master_worker_ready(threads[0].loop);
 	threads_run();
+	master_worker_deinit();
 	cli_stop();
 	checks_stop();
 	threads_deinit();

@@ -79,5 +79,10 @@ int cli_bind_all(void);
 struct ev_loop;
 void cli_start(struct ev_loop *loop);
 void cli_stop(void);
+/* Serves a CLI session on an already connected socket <fd> (the master's
+ * side of a socketpair in master-worker mode), at <level>; the connection
+ * is closed after its line, as any non-interactive session. The CLI must
+ * have been started. 0, or -1 (the caller keeps <fd>). */
+int cli_attach_fd(int fd, int level);
 
 #endif

@@ -20,6 +20,10 @@ extern int diag_quiet;      /* -q: drop notices and warnings */
 extern int diag_verbose;    /* -d: show diag-level messages too */
 extern unsigned diag_warnings, diag_alerts;
 
+/* When set, also called with every message shown (without the tag), e.g.
+ * by the master to send a failed reload's reasons to the log targets. */
+extern void (*diag_hook)(enum diag_level lvl, const char *msg);
+
 void diag_msg(enum diag_level lvl, const char *fmt, ...) PRINTF(2, 3);
 void diag_vmsg(enum diag_level lvl, const char *fmt, va_list ap);
 #define ha_alert(...)   diag_msg(DIAG_ALERT, __VA_ARGS__)

@@ -12,6 +12,7 @@ enum {
 	MODE_CHECK      = 1 << 1,   /* -c */
 	MODE_QUIET      = 1 << 2,   /* -q */
 	MODE_FOREGROUND = 1 << 3,
+	MODE_MWORKER    = 1 << 8,   /* -W / master-worker: the master owns the listening sockets */
 };
 
 struct global {
