@@ -17,6 +17,7 @@
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
 #include <proxyd/listener.h>
+#include <proxyd/signals.h>
 #include <proxyd/thread.h>
 #include <proxyd/version.h>
 
@@ -210,9 +211,11 @@ int main(int argc, char **argv)
 	}
 	checks_start(threads[0].loop);
 	cli_start(threads[0].loop);
+	signals_start(threads[0].loop);
 	global.start_ms = th_now_ms(&threads[0]);
 	ha_diag("proxyd %s started, maxconn %d", proxyd_version, global.maxconn);
 	threads_run();
+	signals_stop();
 	cli_stop();
 	checks_stop();
 	threads_deinit();
