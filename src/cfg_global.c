@@ -49,7 +49,6 @@ static const struct cfg_unsupported global_unsupported[] = {
 	{ "uid", CFG_SEC_GLOBAL, NULL },
 	{ "gid", CFG_SEC_GLOBAL, NULL },
 	{ "ulimit-n", CFG_SEC_GLOBAL, NULL },
-	{ "hard-stop-after", CFG_SEC_GLOBAL, NULL },
 	{ "stats", CFG_SEC_GLOBAL, NULL },
 	{ "cpu-map", CFG_SEC_GLOBAL, NULL },
 	{ "ssl-dh-param-file", CFG_SEC_GLOBAL, NULL },

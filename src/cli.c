@@ -387,6 +387,44 @@ void cli_stop(void)
 	cli.loop = NULL;
 }
 
+void cli_unbind(void)
+{
+	for (struct cli_listener *l = cli.listeners; l; l = l->next) {
+		if (l->fd < 0)
+			continue;
+		if (cli.loop)
+			ev_io_stop(cli.loop, &l->io);
+		/* the file is left in place: a new process may have bound its
+		 * own admin socket there already (and unlinks stale ones) */
+		if (l->addr.fd < 0)
+			close(l->fd);
+		l->fd = -1;
+	}
+}
+
+int cli_conn_fd(const struct cli_ctx *c)
+{
+	return c->conn->fd;
+}
+
+int cli_conn_exposes_fds(const struct cli_ctx *c)
+{
+	return c->conn->li->expose_fd;
+}
+
+void cli_conn_close_after(struct cli_ctx *c)
+{
+	c->conn->closing = 1;
+}
+
+int cli_is_listener_fd(int fd)
+{
+	for (struct cli_listener *l = cli.listeners; l; l = l->next)
+		if (l->fd == fd)
+			return 1;
+	return 0;
+}
+
 /*------------------------------------------------------------------------
  * Output
  */

@@ -245,6 +245,10 @@ static int build_res_head(struct stream *s, struct out *o, int status)
 			continue;
 		out_hdr(o, http_hdr_name(m, h), h->nlen, http_hdr_value(m, h), h->vlen);
 	}
+	/* a soft-stopping process serves the request in progress and tells
+	 * the client to go elsewhere for the next one */
+	if (global.stopping && !upgrade && status >= 200)
+		s->flags |= SF_CLI_CLOSE;
 	if (upgrade)
 		out_str(o, "Connection: upgrade\r\n");
 	else if (status >= 200) {
@@ -326,7 +330,7 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 			force_close = 1;
 	}
 	int close = force_close || close_after(r->status) || txn->req.state != HTTP_MSG_DONE ||
-	            (s->flags & (SF_CLI_CLOSE | SF_CLI_SHUTR)) || r->raw;
+	            (s->flags & (SF_CLI_CLOSE | SF_CLI_SHUTR)) || r->raw || global.stopping;
 	if (close)
 		s->flags |= SF_CLI_CLOSE;
 	buf_reset(b);

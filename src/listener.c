@@ -16,6 +16,7 @@
 #include <proxyd/global.h>
 #include <proxyd/fd_handover.h>
 #include <proxyd/listener.h>
+#include <proxyd/log.h>
 #include <proxyd/proxy.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
@@ -23,6 +24,19 @@
 static int fe_maxconn(const struct proxy *fe)
 {
 	return fe->c.maxconn ? fe->c.maxconn : global.maxconn;
+}
+
+/* A unix socket's file: remembered so that, at exit, the path is removed
+ * only while it still names our socket (a new process may have bound a new
+ * one there in the meantime). */
+static void remember_file(struct listener *li)
+{
+	struct stat st;
+
+	if (li->addr.ss_family == AF_UNIX && stat(((struct sockaddr_un *)&li->addr)->sun_path, &st) == 0) {
+		li->ux_dev = st.st_dev;
+		li->ux_ino = st.st_ino;
+	}
 }
 
 static int bind_one(struct listener *li)
@@ -55,6 +69,7 @@ static int bind_one(struct listener *li)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		li->fd = fd;
+		remember_file(li);
 		return 0;
 	}
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -76,6 +91,7 @@ static int bind_one(struct listener *li)
 	if (listen(fd, backlog) < 0)
 		goto fail;
 	li->fd = fd;
+	remember_file(li);
 	return 0;
 fail:
 	ha_alert("Starting %s %s: cannot bind socket (%s) [%s]", (li->fe->cap & PR_CAP_BE) ? "proxy" : "frontend",
@@ -109,6 +125,8 @@ static void li_pause(struct listener *li, struct thread_ctx *th)
 
 static void li_resume(struct listener *li, struct thread_ctx *th)
 {
+	if (global.sig_paused)
+		return;   /* SIGTTOU: only SIGTTIN resumes */
 	if (li->state == LI_PAUSED && li->fd >= 0) {
 		ev_io_start(th->loop, &li->io);
 		li->state = LI_READY;
@@ -242,24 +260,101 @@ void listener_release(struct listener *li, struct thread_ctx *th)
 		li_resume(li, th);
 }
 
+/* Closes one listener. Its unix socket file is removed unless another
+ * process may be using it: fd@ sockets belong to whoever passed them, and
+ * after _getsocks the new process accepts on this very socket (same file);
+ * a file replaced by someone else's bind is not ours any more. */
+static void li_close(struct listener *li)
+{
+	if (li->fd < 0)
+		return;
+	if (curr_th)
+		ev_io_stop(curr_th->loop, &li->io);
+	/* in master-worker mode the master keeps the socket (and its file)
+	 * for the next worker */
+	if (!li->inherited && !global.fds_handed_over && !(global.mode & MODE_MWORKER) &&
+	    li->addr.ss_family == AF_UNIX) {
+		const char *path = ((struct sockaddr_un *)&li->addr)->sun_path;
+		struct stat st;
+		if (stat(path, &st) == 0 && st.st_dev == li->ux_dev && st.st_ino == li->ux_ino)
+			unlink(path);
+	}
+	close(li->fd);
+	li->fd = -1;
+	li->state = LI_CLOSED;
+}
+
 void listeners_close_all(void)
 {
 	struct proxy *px;
 	struct listener *li;
 
+	list_for_each(px, &proxies, list)
+		list_for_each(li, &px->listeners, fe_el)
+			li_close(li);
+}
+
+void listeners_close_proxy(struct proxy *px)
+{
+	struct listener *li;
+
+	list_for_each(li, &px->listeners, fe_el)
+		li_close(li);
+}
+
+static const char *px_kind(const struct proxy *px)
+{
+	return (px->cap & PR_CAP_BE) ? "proxy" : "frontend";
+}
+
+/* A paused TCP listener refuses connections as HAProxy's do: shutdown()
+ * takes it out of the listening state while keeping its port, listen()
+ * brings it back. A unix socket only stops being polled. */
+void listeners_pause_all(void)
+{
+	struct proxy *px;
+	struct listener *li;
+
 	list_for_each(px, &proxies, list) {
+		int n = 0;
 		list_for_each(li, &px->listeners, fe_el) {
 			if (li->fd < 0)
 				continue;
 			if (curr_th)
 				ev_io_stop(curr_th->loop, &li->io);
-			/* in master-worker mode the path stays: the master and the
-			 * next worker keep using the same socket */
-			if (!li->inherited && !(global.mode & MODE_MWORKER) && li->addr.ss_family == AF_UNIX)
-				unlink(((struct sockaddr_un *)&li->addr)->sun_path);
-			close(li->fd);
-			li->fd = -1;
-			li->state = LI_CLOSED;
+			if (li->addr.ss_family != AF_UNIX)
+				shutdown(li->fd, SHUT_RD);
+			li->state = LI_PAUSED;
+			n++;
 		}
+		if (n)
+			log_event(px, LOGL_WARNING, DIAG_WARNING, "Paused %s %s.", px_kind(px), px->id);
+	}
+	global.sig_paused = 1;
+}
+
+void listeners_resume_all(void)
+{
+	struct proxy *px;
+	struct listener *li;
+
+	global.sig_paused = 0;
+	list_for_each(px, &proxies, list) {
+		int n = 0;
+		list_for_each(li, &px->listeners, fe_el) {
+			if (li->fd < 0 || li->state != LI_PAUSED)
+				continue;
+			if (li->addr.ss_family != AF_UNIX) {
+				int backlog = li->bind->backlog ? li->bind->backlog : fe_maxconn(li->fe);
+				if (listen(li->fd, backlog) < 0) {
+					ha_alert("Resuming %s %s: listen() failed (%s)", px_kind(px), px->id, strerror(errno));
+					continue;
+				}
+			}
+			li_resume(li, curr_th);
+			n++;
+		}
+		if (n)
+			log_event(px, LOGL_WARNING, DIAG_WARNING, "Resumed %s %s.", px_kind(px), px->id);
 	}
 }

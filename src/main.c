@@ -18,6 +18,7 @@
 #include <proxyd/global.h>
 #include <proxyd/listener.h>
 #include <proxyd/master.h>
+#include <proxyd/signals.h>
 #include <proxyd/thread.h>
 #include <proxyd/version.h>
 
@@ -235,11 +236,13 @@ int main(int argc, char **argv)
 	}
 	checks_start(threads[0].loop);
 	cli_start(threads[0].loop);
+	signals_start(threads[0].loop);
 	global.start_ms = th_now_ms(&threads[0]);
 	ha_diag("proxyd %s started, maxconn %d", proxyd_version, global.maxconn);
 	master_worker_ready(threads[0].loop);
 	threads_run();
 	master_worker_deinit();
+	signals_stop();
 	cli_stop();
 	checks_stop();
 	threads_deinit();

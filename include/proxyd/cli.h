@@ -84,5 +84,16 @@ void cli_stop(void);
  * is closed after its line, as any non-interactive session. The CLI must
  * have been started. 0, or -1 (the caller keeps <fd>). */
 int cli_attach_fd(int fd, int level);
+/* Soft stop: stops accepting admin connections (those open go on). */
+void cli_unbind(void);
+
+/* For commands that talk on the socket itself (_getsocks): the session's
+ * socket, whether its listener has "expose-fd listeners", and closing the
+ * session after the command without any text answer. */
+int cli_conn_fd(const struct cli_ctx *c);
+int cli_conn_exposes_fds(const struct cli_ctx *c);
+void cli_conn_close_after(struct cli_ctx *c);
+/* Whether <fd> is one of the admin socket's listening sockets. */
+int cli_is_listener_fd(int fd);
 
 #endif

@@ -27,13 +27,23 @@ struct global {
 	int spread_checks;    /* spread-checks: percentage of randomness on check intervals */
 	unsigned mode;        /* MODE_* */
 	int poison;           /* -dM byte, or -1 */
+	int hard_stop_after;  /* ms, 0: a soft stop waits for the last stream */
+	/* process management (process.c) */
+	int daemon;           /* "daemon" or -D */
+	const char *pidfile;  /* "pidfile" or -p */
+	const char *chroot;
+	int uid, gid;         /* 0: unchanged */
+	int ulimit_n;         /* 0: computed from maxconn */
+	int maxsock;          /* file descriptors the process needs (show info Maxsock) */
 
 	/* runtime, main thread */
 	int actconn;          /* current client connections, all frontends */
 	uint64_t cum_conns;
 	uint64_t cum_req;
 	int listeners_paused; /* global maxconn reached */
-	int stopping;
+	int stopping;         /* soft stop: serving the last requests, then exit */
+	int sig_paused;       /* listeners paused by SIGTTOU until SIGTTIN */
+	int fds_handed_over;  /* _getsocks gave the listening sockets to another process */
 	uint64_t start_ms;     /* when the process started serving */
 };
 

@@ -4,6 +4,7 @@
 #define PROXYD_LISTENER_H
 
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <ev.h>
 
 #include <proxyd/list.h>
@@ -44,6 +45,8 @@ struct listener {
 	int luid;                    /* number in its frontend (1, 2...), shown in logs */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	dev_t ux_dev;                /* unix socket: the file bound, to unlink only our own */
+	ino_t ux_ino;
 	ev_io io;
 };
 
@@ -52,6 +55,12 @@ int listeners_bind_all(void);
 /* Starts accepting on the thread's loop. */
 void listeners_start(struct thread_ctx *th);
 void listeners_close_all(void);
+/* Soft stop: closes the listeners of <px> (without shutdown(), which would
+ * also stop a process that received the same sockets through -x). */
+void listeners_close_proxy(struct proxy *px);
+/* SIGTTOU / SIGTTIN: every frontend stops or starts accepting again. */
+void listeners_pause_all(void);
+void listeners_resume_all(void);
 /* A client connection of <li> ended: may resume paused listeners. */
 void listener_release(struct listener *li, struct thread_ctx *th);
 
