@@ -45,8 +45,10 @@ DESTDIR    ?=
 .PHONY: all check unit e2e install uninstall clean distclean bench lb-bench bench-tls
 all: proxyd
 
-proxyd: $(OBJS) $(LLHTTP_OBJS)
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+# config.mk too: switching between the plain and the sanitizer build keeps
+# both object trees, and the one binary must follow the last configure.
+proxyd: $(OBJS) $(LLHTTP_OBJS) config.mk
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(DEP_LIBS)
 	@$(if $(Q),echo "  LD      $@")
 
 $(BUILDDIR)/%.o: src/%.c
