@@ -409,7 +409,8 @@ int cli_conn_fd(const struct cli_ctx *c)
 
 int cli_conn_exposes_fds(const struct cli_ctx *c)
 {
-	return c->conn->li->expose_fd;
+	/* sessions attached by the master (no listener) do not */
+	return c->conn->li && c->conn->li->expose_fd;
 }
 
 void cli_conn_close_after(struct cli_ctx *c)

@@ -25,13 +25,13 @@
 #include <proxyd/log.h>
 #include <proxyd/master.h>
 #include <proxyd/proxy.h>
+#include <proxyd/sd_notify.h>
 #include <proxyd/thread.h>
 #include <proxyd/version.h>
 
-/* Provided by the systemd notification module and the server-state loader;
- * weak so that this module links before they do (calls are skipped while
- * they are missing). */
-int sd_notifyf(const char *fmt, ...) __attribute__((weak, format(printf, 1, 2)));
+/* Provided by the server-state loader (branch "state"); weak so that this
+ * module links before it does (server states are not handed over while it
+ * is missing; counters are). */
 int server_state_apply_text(const char *buf, size_t len, char *err, size_t errlen) __attribute__((weak));
 
 #define ENV_FDS     "PROXYD_MWORKER_FDS"      /* listening sockets: "fd,fd,..." */
@@ -89,7 +89,7 @@ static void notify(const char *fmt, ...)
 	char buf[512];
 	va_list ap;
 
-	if (!mw.systemd || !sd_notifyf)
+	if (!mw.systemd)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -136,7 +136,8 @@ CFG_REGISTER(master_kws);
 
 int master_enabled(void)
 {
-	return mw.cmdline || mw.cfg;
+	/* a reloaded image stays a master whatever the new configuration says */
+	return mw.cmdline || mw.cfg || mw.reexec;
 }
 
 int master_reexeced(void)
@@ -764,7 +765,8 @@ static void fetch_state(void)
 		ha_warning("The previous worker (%d) did not give its state: servers and counters start afresh", w->pid);
 }
 
-/* In the new worker: the previous one's server states and counters. */
+/* In the new worker, its loop and checks started: the previous worker's
+ * server states and counters. */
 static void apply_state(void)
 {
 	char err[256] = "";
@@ -796,7 +798,8 @@ static void become_worker(int ctrl)
 	mw.nfds = 0;
 	free(mw.errors);
 	mw.errors = NULL;
-	apply_state();
+	/* the state is applied once the loop and the checks run
+	 * (master_worker_ready()) */
 }
 
 void master_start(void)
@@ -906,6 +909,7 @@ void master_worker_ready(struct ev_loop *loop)
 	if (!mw.is_worker)
 		return;
 	mw.wloop = loop;
+	apply_state();
 	if (mw.ctrl >= 0) {
 		ev_io_init(&mw.ctrl_io, worker_ctrl_cb, mw.ctrl, EV_READ);
 		ev_io_start(loop, &mw.ctrl_io);

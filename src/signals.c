@@ -94,6 +94,10 @@ static void close_idle_streams(struct thread_ctx *th)
 	list_for_each_safe(s, tmp, &th->streams, list) {
 		if (!(s->flags & SF_HTTP) || s->txn || (s->flags & SF_TUNNEL))
 			continue;
+		/* a connection just accepted: its first request is on its way
+		 * (a reload must not fail it); it is served with "close" */
+		if (!(s->flags & SF_NOT_FIRST))
+			continue;
 		if (s->req.area && s->req.end > s->req.start)
 			continue;   /* a pipelined request is there */
 		if (recv(s->cli.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
