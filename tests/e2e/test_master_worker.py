@@ -92,6 +92,7 @@ def unix_exchange(path, data, timeout=5.0):
     try:
         s.connect(path)
         s.sendall(data.encode() + b"\n")
+        s.shutdown(socket.SHUT_WR)
         out = b""
         while True:
             chunk = s.recv(65536)
@@ -151,7 +152,10 @@ class MasterWorkerTestCase(H.ProxyTestCase):
             old_env[k] = os.environ.get(k)
             os.environ[k] = v
         try:
-            p = self.start_proxy(cfg, args=args, wait_for=[("127.0.0.1", self.port)])
+            # HAProxy's master does not keep the listening sockets: wait
+            # for a connection to be accepted, by whichever process
+            p = self.start_proxy(cfg, args=args, wait_for=[])
+            H.wait_accepting(("127.0.0.1", self.port), time.monotonic() + H.scaled(10), p.alive)
         finally:
             for k, v in old_env.items():
                 if v is None:
@@ -172,7 +176,16 @@ class MasterWorkerTestCase(H.ProxyTestCase):
             f.write(text)
 
     def mcli(self, cmd):
-        return unix_exchange(self.mcli_path, cmd)
+        # HAProxy's master binds its CLI again after each exec: a refused
+        # connection is retried for a moment
+        deadline = time.monotonic() + H.scaled(3)
+        while True:
+            try:
+                return unix_exchange(self.mcli_path, cmd)
+            except (ConnectionRefusedError, FileNotFoundError):
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def procs(self):
         m, w, o = parse_proc(self.mcli(self.show_proc_cmd()))
@@ -240,7 +253,8 @@ class TestMasterWorker(MasterWorkerTestCase):
         port = H.free_port()
         cfg = CFG.format(body="kw", port=port, global_lines="    master-worker")
         self.port, self.body_cfg = port, {"global_lines": "    master-worker"}
-        p = self.start_proxy(cfg, args=["-S", self.mcli_path], wait_for=[("127.0.0.1", port)])
+        p = self.start_proxy(cfg, args=["-S", self.mcli_path], wait_for=[])
+        H.wait_accepting(("127.0.0.1", port), time.monotonic() + H.scaled(10), p.alive)
         self.proxy, self.addr = p, ("127.0.0.1", port)
         self.assertTrue(wait_until(lambda: self.current_worker() is not None, 10))
         self.assertEqual(self.get_body(), "kw")
@@ -274,7 +288,7 @@ class TestMasterWorker(MasterWorkerTestCase):
                     if conn is not None:
                         conn.close()
                         conn = None
-                    if reused and not isinstance(e, RuntimeError):
+                    if reused and not isinstance(e, (RuntimeError, TimeoutError)):
                         # a kept-alive connection closed by the server as
                         # the request was sent: retried on a new one, as
                         # HTTP clients do for idempotent requests
@@ -315,6 +329,8 @@ class TestMasterWorker(MasterWorkerTestCase):
             for t in threads:
                 t.join(H.scaled(10))
         elapsed = time.monotonic() - t0
+        if os.environ.get("MW_DEBUG"):
+            print("requests %d retried %d in %.2fs" % (stats["ok"], stats["retried"], elapsed))
         self.assertEqual(stats["fail"], [], "failed requests during the reloads")
         rate = stats["ok"] / elapsed
         self.assertGreaterEqual(rate, 1000 / H.TIME_SCALE,
@@ -337,15 +353,16 @@ class TestMasterWorker(MasterWorkerTestCase):
         self.assertTrue(wait_until(lambda: "Loading failure" in self.proxy.stderr(), 10), self.proxy.stderr())
         err = self.proxy.stderr()
         self.assertIn("no-such-keyword", err)
-        # why, in the log targets too
-        self.assertTrue(sink.wait(1, timeout=H.scaled(5), pred=lambda m: b"no-such-keyword" in m.raw))
+        # why, in the log targets too (HAProxy only prints it)
+        if not H.ORACLE:
+            self.assertTrue(sink.wait(1, timeout=H.scaled(5), pred=lambda m: b"no-such-keyword" in m.raw))
         # nothing lost: the same worker serves the previous configuration
         self.assertTrue(self.proxy.alive())
         self.assertEqual(self.get_body(), "good")
         master, workers, old = self.procs()
         self.assertEqual(workers, [w1])
         self.assertIn("[failed: 1]", self.mcli("show proc"))
-        out = unix_exchange(self.mcli_path, "prompt\nshow proc\nquit")
+        out = self.mcli("prompt\nshow proc\nquit")
         self.assertIn("master[ReloadFailed]>", out)
         # fixed, the next reload works
         self.write_cfg("fixed")
@@ -361,6 +378,8 @@ class TestMasterWorker(MasterWorkerTestCase):
         self.assertEqual(rc, 137, p.stderr())
         self.assertRegex(p.stderr(), r"Current worker.*\(%d\) exited with code 137" % w)
 
+    @H.proxyd_only("HAProxy 2.6.12 forgets no-exit-on-failure once its master has re-executed "
+                   "itself in wait mode, and exits anyway; proxyd does what the option documents")
     def test_no_exit_on_failure(self):
         p = self.start_mw(body="one", global_lines="    master-worker no-exit-on-failure")
         w = self.current_worker()
@@ -407,7 +426,8 @@ class TestMasterWorker(MasterWorkerTestCase):
         self.write_cfg("v1")
         self.reload()
         self.assertTrue(collect_until(lambda: has(["READY=1", "RELOADING=1", "READY=1"]), 10), msgs)
-        self.assertTrue(any(m.startswith("STATUS=") or "\nSTATUS=" in m for m in msgs), msgs)
+        if not H.ORACLE:   # HAProxy 2.6 sends no STATUS
+            self.assertTrue(any(m.startswith("STATUS=") or "\nSTATUS=" in m for m in msgs), msgs)
 
 
 STATE_CFG = """\
