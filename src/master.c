@@ -61,6 +61,7 @@ static struct {
 	int cmdline, systemd;       /* -W, -Ws */
 	int cfg;                    /* "master-worker" */
 	int no_exit_on_failure;
+	int max_reloads;            /* mworker-max-reloads, 0: no limit */
 	int reexec;                 /* this image comes from a reload */
 	int loaded;                 /* the configuration of this image is valid */
 	int is_worker;
@@ -127,9 +128,16 @@ static int parse_master_worker(struct cfg_ctx *ctx, const struct cfg_kw *kw, cha
 	return 0;
 }
 
+static int parse_max_reloads(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
+{
+	return cfg_int_arg(ctx, args[0], 0, 1 << 30, &mw.max_reloads);
+}
+
 static const struct cfg_kw master_kws[] = {
 	{ "master-worker", CFG_SEC_GLOBAL, 0, 1, parse_master_worker, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0,
 	  "[no-exit-on-failure]" },
+	{ "mworker-max-reloads", CFG_SEC_GLOBAL, 1, 1, parse_max_reloads, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0,
+	  "<number>" },
 	{ NULL }
 };
 CFG_REGISTER(master_kws);
@@ -586,8 +594,21 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	if (!w)
 		return;
 	int current = (w->flags & MW_F_CURRENT) && !(w->flags & MW_F_STOPPING);
+	int ready = w->flags & MW_F_READY;
 	worker_free(w);
-	if (current && !mw.exiting) {
+	struct mworker *prev = NULL;
+	for (struct mworker *o = mw.workers; o; o = o->next)
+		if (!(o->flags & MW_F_STOPPING) && !prev)
+			prev = o;   /* the newest previous worker still serving */
+	if (current && !ready && prev && !mw.exiting) {
+		/* a reload's worker died while starting: the previous one has
+		 * not been asked to stop yet, it goes on serving */
+		log_event(NULL, LOGL_ALERT, DIAG_ALERT, "New worker (%d) exited with code %d (%s) before it was ready: "
+		          "the previous worker (%d) keeps serving", c->rpid, code, why, prev->pid);
+		prev->flags |= MW_F_CURRENT;
+		mw.failed++;
+		notify("READY=1\nSTATUS=Reload failed: the new worker exited with code %d", code);
+	} else if (current && !mw.exiting) {
 		log_event(NULL, LOGL_ALERT, DIAG_ALERT, "Current worker (%d) exited with code %d (%s)", c->rpid, code, why);
 		notify("STATUS=Current worker (%d) exited with code %d (%s)", c->rpid, code, why);
 		if (!mw.no_exit_on_failure) {
@@ -847,8 +868,15 @@ void master_start(void)
 		kill(pid, SIGTERM);
 		exit(1);
 	}
-	for (struct mworker *w = mw.workers; w; w = w->next)
+	for (struct mworker *w = mw.workers; w; w = w->next) {
 		w->reloads++;
+		if (mw.max_reloads && w->reloads > mw.max_reloads && (w->flags & MW_F_STOPPING)) {
+			/* still there after that many reloads: stopped for good */
+			ha_warning("Worker (%d) survived %d reloads (mworker-max-reloads %d): sending SIGTERM", w->pid,
+			           w->reloads, mw.max_reloads);
+			kill(w->pid, SIGTERM);
+		}
+	}
 	nw->pid = pid;
 	nw->ctrl = sv[0];
 	nw->start = (long)time(NULL);

@@ -33,8 +33,8 @@ defaults
     timeout server 30s
 frontend fe
     bind 127.0.0.1:{port}
-    http-request return status 200 content-type text/plain string "{body}"
-"""
+    http-request return status 200 content-type text/plain string "{body}" unless {{ path /slow }}
+{tail}"""
 
 
 def children(pid):
@@ -142,9 +142,9 @@ class MasterWorkerTestCase(H.ProxyTestCase):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
 
-    def start_mw(self, body="v0", global_lines="", args=None, env=None):
+    def start_mw(self, body="v0", global_lines="", args=None, env=None, tail=""):
         self.port = H.free_port()
-        self.body_cfg = dict(port=self.port, global_lines=global_lines)
+        self.body_cfg = dict(port=self.port, global_lines=global_lines, tail=tail)
         cfg = CFG.format(body=body, **self.body_cfg)
         args = list(args if args is not None else ["-W", "-S", self.mcli_path])
         old_env = {}
@@ -170,7 +170,7 @@ class MasterWorkerTestCase(H.ProxyTestCase):
 
     def write_cfg(self, body, global_lines=None, raw=None):
         text = raw if raw is not None else CFG.format(
-            body=body, port=self.port,
+            body=body, port=self.port, tail=self.body_cfg["tail"],
             global_lines=self.body_cfg["global_lines"] if global_lines is None else global_lines)
         with open(self.proxy.cfg_path, "w") as f:
             f.write(text)
@@ -251,8 +251,8 @@ class TestMasterWorker(MasterWorkerTestCase):
 
     def test_master_worker_keyword(self):
         port = H.free_port()
-        cfg = CFG.format(body="kw", port=port, global_lines="    master-worker")
-        self.port, self.body_cfg = port, {"global_lines": "    master-worker"}
+        cfg = CFG.format(body="kw", port=port, global_lines="    master-worker", tail="")
+        self.port, self.body_cfg = port, {"global_lines": "    master-worker", "tail": ""}
         p = self.start_proxy(cfg, args=["-S", self.mcli_path], wait_for=[])
         H.wait_accepting(("127.0.0.1", port), time.monotonic() + H.scaled(10), p.alive)
         self.proxy, self.addr = p, ("127.0.0.1", port)
@@ -347,7 +347,7 @@ class TestMasterWorker(MasterWorkerTestCase):
         log_line = "    log %s local0" % sink.addr
         self.start_mw(body="good", global_lines=log_line)
         w1 = self.current_worker()
-        broken = CFG.format(body="bad", port=self.port, global_lines=log_line) + "    no-such-keyword here\n"
+        broken = CFG.format(body="bad", port=self.port, global_lines=log_line, tail="") + "    no-such-keyword here\n"
         self.write_cfg(None, raw=broken)
         os.kill(self.proxy.pid, signal.SIGUSR2)
         self.assertTrue(wait_until(lambda: "Loading failure" in self.proxy.stderr(), 10), self.proxy.stderr())
@@ -369,6 +369,49 @@ class TestMasterWorker(MasterWorkerTestCase):
         w2 = self.reload()
         self.assertNotEqual(w2, w1)
         self.assertEqual(self.get_body(), "fixed")
+
+    @H.proxyd_only("HAProxy's master exits when the new worker of a reload fails to start")
+    def test_new_worker_failing_keeps_old(self):
+        self.start_mw(body="old")
+        w1 = self.current_worker()
+        # the worker binds its admin socket itself: in a missing directory
+        # it cannot, and exits before it is ready
+        self.write_cfg("new", global_lines="    stats socket %s level admin" % self.path("nodir/admin.sock"))
+        os.kill(self.proxy.pid, signal.SIGUSR2)
+        self.assertTrue(wait_until(lambda: "before it was ready" in self.proxy.stderr(), 10), self.proxy.stderr())
+        self.assertTrue(self.proxy.alive())
+        self.assertEqual(self.get_body(), "old")
+        self.assertEqual(self.procs()[1], [w1])
+        self.assertIn("[failed: 1]", self.mcli("show proc"))
+        self.write_cfg("new")
+        self.reload()
+        self.assertEqual(self.get_body(), "new")
+
+    @H.proxyd_only("no old worker is kept busy this way under HAProxy's own tests")
+    def test_max_reloads(self):
+        origin = self.origin(routes={"/slow": H.Delay(H.scaled(20))})
+        be = "    default_backend be\nbackend be\n    server s1 %s\n" % origin.addr
+        self.start_mw(body="x", global_lines="    mworker-max-reloads 1", tail=be)
+        w1 = self.current_worker()
+
+        def slow():
+            with contextlib.suppress(Exception):
+                H.http(self.addr, path="/slow", timeout=H.scaled(25))
+
+        t = threading.Thread(target=slow, daemon=True)
+        t.start()
+        self.assertTrue(origin.wait_requests(1, timeout=H.scaled(5)))
+        self.write_cfg("y")
+        os.kill(self.proxy.pid, signal.SIGUSR2)
+        self.assertTrue(wait_until(lambda: (lambda p: p[2] == [w1] and len(p[1]) == 1 and p[1][0] != w1)(self.procs()), 10))
+        # the old worker still serves its slow request
+        time.sleep(0.3)
+        self.assertTrue(alive(w1))
+        w2 = self.current_worker()
+        os.kill(self.proxy.pid, signal.SIGUSR2)
+        self.assertTrue(wait_until(lambda: not alive(w1), 5), "the old worker survived 2 reloads")
+        self.assertTrue(wait_until(lambda: (lambda w: w and w != w2)(self.current_worker()), 10))
+        self.assertIn("mworker-max-reloads", self.proxy.stderr())
 
     def test_worker_death_stops_master(self):
         p = self.start_mw()
@@ -464,7 +507,7 @@ class TestStateAcrossReload(MasterWorkerTestCase):
         p = self.start_proxy(cfg, args=["-W", "-S", self.mcli_path],
                              wait_for=[("127.0.0.1", self.port)])
         self.proxy, self.addr = p, ("127.0.0.1", self.port)
-        self.body_cfg = {"global_lines": ""}
+        self.body_cfg = {"global_lines": "", "tail": ""}
         self.assertTrue(wait_until(lambda: self.current_worker() is not None, 10))
         self.assertTrue(wait_until(lambda: os.path.exists(self.admin), 5))
 
