@@ -54,7 +54,6 @@ static const struct cfg_unsupported global_unsupported[] = {
 	{ "ssl-dh-param-file", CFG_SEC_GLOBAL, NULL },
 	{ "lua-load", CFG_SEC_GLOBAL, "proxyd has no Lua" },
 	{ "nbproc", CFG_SEC_GLOBAL, "removed from HAProxy 2.5 too; use nbthread" },
-	{ "server-state-file", CFG_SEC_GLOBAL, NULL },
 	{ "set-dumpable", CFG_SEC_GLOBAL, NULL },
 	{ "localpeer", CFG_SEC_GLOBAL, NULL },
 	{ "maxconnrate", CFG_SEC_GLOBAL, NULL },

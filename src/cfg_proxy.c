@@ -340,7 +340,6 @@ static const struct cfg_unsupported proxy_unsupported[] = {
 	{ "source", CFG_SEC_BE, NULL },
 	{ "dispatch", CFG_SEC_BE, NULL },
 	{ "server-template", CFG_SEC_BE, NULL },
-	{ "load-server-state-from-file", CFG_SEC_BE, NULL },
 	{ "email-alert", CFG_SEC_PX, NULL },
 	{ "declare", CFG_SEC_FE, NULL },
 	{ "errorloc", CFG_SEC_PX, NULL },

@@ -206,6 +206,11 @@ static void backend_emptied(struct proxy *be, uint64_t now)
 
 void srv_set_down(struct server *srv)
 {
+	srv_set_down_why(srv, NULL);
+}
+
+void srv_set_down_why(struct server *srv, const char *reason)
+{
 	struct proxy *be = srv->be;
 	int log_health = be->c.options & PR_O_LOG_HEALTH;
 	int had_servers = be->srv_act || be->srv_bck;
@@ -226,7 +231,9 @@ void srv_set_down(struct server *srv)
 	if (srv->c.ck.on_down_shutdown)
 		shutdown_sessions(be, srv, 0);
 	count_servers(be, &act, &bck);
-	if (!log_health) {
+	if (reason)
+		snprintf(why, sizeof(why), ", %s", reason);
+	else if (!log_health) {
 		describe(&srv->check, why + 2, sizeof(why) - 2, 1);
 		why[0] = ',';
 		why[1] = ' ';
@@ -240,6 +247,11 @@ void srv_set_down(struct server *srv)
 
 /* disable-on-404: the server stays up but takes no new traffic (NOLB). */
 void srv_set_stopping(struct server *srv)
+{
+	srv_set_stopping_why(srv, NULL);
+}
+
+void srv_set_stopping_why(struct server *srv, const char *reason)
 {
 	struct proxy *be = srv->be;
 	int had_servers = be->srv_act || be->srv_bck;
@@ -255,7 +267,9 @@ void srv_set_stopping(struct server *srv)
 	if (requeued)
 		backend_serve_queues(be);
 	count_servers(be, &act, &bck);
-	if (!(be->c.options & PR_O_LOG_HEALTH)) {
+	if (reason)
+		snprintf(why, sizeof(why), ", %s", reason);
+	else if (!(be->c.options & PR_O_LOG_HEALTH)) {
 		describe(&srv->check, why + 2, sizeof(why) - 2, 1);
 		why[0] = ',';
 		why[1] = ' ';

@@ -14,6 +14,7 @@
 #include <proxyd/lb.h>
 #include <proxyd/rules.h>
 #include <proxyd/sample.h>
+#include <proxyd/server_state.h>
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
 #include <proxyd/listener.h>
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	checks_start(threads[0].loop);
+	/* before any traffic, once the checks and the clock exist */
+	server_state_load();
 	cli_start(threads[0].loop);
 	signals_start(threads[0].loop);
 	global.start_ms = th_now_ms(&threads[0]);

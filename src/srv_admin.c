@@ -201,6 +201,12 @@ int srv_adm_set_maxconn(struct server *srv, const char *arg, char *err, size_t e
 
 int srv_adm_set_addr(struct server *srv, const char *ip, const char *port, char *err, size_t errlen)
 {
+	return srv_adm_set_addr_by(srv, ip, port, "stats socket command", err, errlen);
+}
+
+int srv_adm_set_addr_by(struct server *srv, const char *ip, const char *port, const char *by, char *err,
+                        size_t errlen)
+{
 	struct sockaddr_storage ss;
 	char *end;
 	long p = addr_port((struct sockaddr *)&srv->addr);
@@ -242,15 +248,15 @@ int srv_adm_set_addr(struct server *srv, const char *ip, const char *port, char 
 		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", port changed from '%d' to '%ld'", oldp, p);
 	else if (port)
 		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", no need to change the port");
-	snprintf(msg + n, sizeof(msg) - n, " by 'stats socket command'");
+	snprintf(msg + n, sizeof(msg) - n, " by '%s'", by ? by : "server-state file");
 	srv->addr = ss;
 	srv->addrlen = len;
 	/* idle connections still go to the old address: they are dropped */
 	for (int t = 0; t < global.nbthread; t++)
 		srv_purge_idle(srv, &threads[t], 0, 1);
-	if (ip_changed || port_changed)
-		log_event(srv->be, LOGL_NOTICE, DIAG_WARNING, "%s/%s changed its IP from %s to %s by 'stats socket "
-		          "command'.", srv->be->id, srv->id, oldh, newh);
+	if (by && (ip_changed || port_changed))
+		log_event(srv->be, LOGL_NOTICE, DIAG_WARNING, "%s/%s changed its IP from %s to %s by '%s'.",
+		          srv->be->id, srv->id, oldh, newh, by);
 	/* not an error: the caller prints it as HAProxy does */
 	snprintf(err, errlen, "%s\n", msg);
 	return 1;

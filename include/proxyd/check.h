@@ -141,6 +141,10 @@ void checks_stop(void);
  * page): DOWN, NOLB ("stopping"), UP (or NOLB with <nolb>). */
 void srv_set_down(struct server *srv);
 void srv_set_stopping(struct server *srv);
+/* The same with <reason> ("changed from server-state after a reload") in
+ * the message instead of the last check's result; NULL: the check's. */
+void srv_set_down_why(struct server *srv, const char *reason);
+void srv_set_stopping_why(struct server *srv, const char *reason);
 void srv_set_up(struct server *srv, int nolb);
 /* Moves the server's own queue to its backend's; how many moved. */
 int srv_requeue(struct server *srv);

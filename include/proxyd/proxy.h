@@ -94,6 +94,8 @@ struct proxy_conf {
 	const struct logformat *uid_fmt;   /* unique-id-format, or NULL */
 	const char *uid_hdr;            /* unique-id-header, or NULL */
 	const struct stats_conf *stats; /* "stats" page settings, or NULL */
+	int srv_state_load;             /* load-server-state-from-file (enum srv_state_load) */
+	const char *srv_state_name;     /* server-state-file-name, NULL: the backend's name */
 };
 
 struct proxy {

@@ -24,6 +24,11 @@ int srv_adm_set_maxconn(struct server *srv, const char *arg, char *err, size_t e
 /* 1 with HAProxy's report ("IP changed from ... by 'stats socket command'")
  * in <err>, or -1 with the error. */
 int srv_adm_set_addr(struct server *srv, const char *ip, const char *port, char *err, size_t errlen);
+/* The same, the change logged as made by <by> ("stats socket command");
+ * NULL logs nothing (a state file restores an address silently, as
+ * HAProxy does). */
+int srv_adm_set_addr_by(struct server *srv, const char *ip, const char *port, const char *by, char *err,
+                        size_t errlen);
 /* Ends the streams of the server (shutdown sessions server); how many. */
 int srv_adm_shutdown_sessions(struct server *srv);
 
