@@ -26,13 +26,10 @@
 #include <proxyd/master.h>
 #include <proxyd/proxy.h>
 #include <proxyd/sd_notify.h>
+#include <proxyd/server_state.h>
 #include <proxyd/thread.h>
 #include <proxyd/version.h>
 
-/* Provided by the server-state loader (branch "state"); weak so that this
- * module links before it does (server states are not handed over while it
- * is missing; counters are). */
-int server_state_apply_text(const char *buf, size_t len, char *err, size_t errlen) __attribute__((weak));
 
 #define ENV_FDS     "PROXYD_MWORKER_FDS"      /* listening sockets: "fd,fd,..." */
 #define ENV_PROCS   "PROXYD_MWORKER_PROCS"    /* workers: "pid:ctrl:reloads:start:flags;..." */
@@ -796,10 +793,9 @@ static void apply_state(void)
 		return;
 	char *cnt = strstr(mw.state, "# proxyd counters");
 	size_t srv_len = cnt ? (size_t)(cnt - mw.state) : mw.state_len;
-	if (server_state_apply_text) {
-		if (server_state_apply_text(mw.state, srv_len, err, sizeof(err)) < 0)
-			ha_warning("server states of the previous worker: %s", err);
-	}
+	/* the same loader as a server-state-file's */
+	if (server_state_apply_text(mw.state, srv_len, err, sizeof(err)) < 0)
+		ha_warning("server states of the previous worker: %s", err);
 	if (cnt)
 		counters_apply_text(cnt, mw.state_len - (size_t)(cnt - mw.state));
 	free(mw.state);
