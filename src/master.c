@@ -78,7 +78,7 @@ static struct {
 	char *errors;               /* alerts of this load, for the log targets */
 	size_t errors_len;
 	ev_child child;
-	ev_signal sigs[4];
+	ev_signal sigs[7];
 } mw = { .ctrl = -1 };
 
 static void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -268,6 +268,8 @@ static void block_signals(int block)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTTOU);
+	sigaddset(&set, SIGTTIN);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
@@ -540,7 +542,7 @@ static void master_exit(int code)
 	notify("STOPPING=1\nSTATUS=Stopping.");
 	if (mw.loop) {
 		ev_child_stop(mw.loop, &mw.child);
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 7; i++)
 			ev_signal_stop(mw.loop, &mw.sigs[i]);
 	}
 	while (mw.workers)
@@ -663,6 +665,13 @@ static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	case SIGUSR2:
 		master_reload();
 		break;
+	case SIGHUP:
+	case SIGTTOU:
+	case SIGTTIN:
+		/* for the workers (server state dump, pause, resume) */
+		for (struct mworker *w = mw.workers; w; w = w->next)
+			kill(w->pid, s->signum);
+		return;
 	case SIGUSR1:
 		/* soft stop of the whole service */
 		ha_notice("Stopping the service softly (SIGUSR1)");
@@ -683,7 +692,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 
 static void master_loop(void)
 {
-	static const int sigs[4] = { SIGUSR1, SIGUSR2, SIGTERM, SIGINT };
+	static const int sigs[7] = { SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGHUP, SIGTTOU, SIGTTIN };
 
 	mw.loop = ev_default_loop(EVFLAG_AUTO);
 	if (!mw.loop) {
@@ -692,10 +701,9 @@ static void master_loop(void)
 		exit(1);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
 	ev_child_init(&mw.child, child_cb, 0, 0);
 	ev_child_start(mw.loop, &mw.child);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 7; i++) {
 		ev_signal_init(&mw.sigs[i], signal_cb, sigs[i]);
 		ev_signal_start(mw.loop, &mw.sigs[i]);
 	}
