@@ -715,8 +715,11 @@ static void master_loop(void)
 		ev_io_start(mw.loop, &w->io);
 	}
 	mcli_start(mw.loop);
-	/* children that ended while this image loaded are reaped now */
+	/* children that ended while this image loaded are reaped now: their
+	 * SIGCHLD is pending, or was taken by the previous image before it
+	 * could reap them (then only a look with waitpid() finds them) */
 	block_signals(0);
+	ev_feed_signal_event(mw.loop, SIGCHLD);
 	if (!mw.workers && !mw.no_exit_on_failure && mw.exiting)
 		master_exit(mw.exit_code);
 	ev_run(mw.loop, 0);

@@ -15,6 +15,7 @@
 #include <ev.h>
 
 #include <proxyd/addr.h>
+#include <proxyd/cfg.h>
 #include <proxyd/diag.h>
 #include <proxyd/master.h>
 #include <proxyd/version.h>
@@ -412,3 +413,14 @@ void mcli_close(int unlink_paths)
 	nlis = 0;
 	mloop = NULL;
 }
+
+/* -S only means something to a master. */
+static int mcli_post_parse(void)
+{
+	if (nlis && !master_enabled())
+		ha_warning("-S %s: ignored without master-worker mode (-W, -Ws or 'master-worker')", lis[0].text);
+	return 0;
+}
+
+static const struct cfg_postparser mcli_postparser = { "master CLI", mcli_post_parse, NULL };
+CFG_POSTPARSER_REGISTER(mcli_postparser);

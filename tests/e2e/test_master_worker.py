@@ -176,16 +176,19 @@ class MasterWorkerTestCase(H.ProxyTestCase):
             f.write(text)
 
     def mcli(self, cmd):
-        # HAProxy's master binds its CLI again after each exec: a refused
-        # connection is retried for a moment
+        # a session accepted just before the master re-executes itself is
+        # closed by the exec (reset, or no answer), and HAProxy's master
+        # binds its CLI again after each exec (refused): retried a moment
         deadline = time.monotonic() + H.scaled(3)
         while True:
             try:
-                return unix_exchange(self.mcli_path, cmd)
-            except (ConnectionRefusedError, FileNotFoundError):
+                out = unix_exchange(self.mcli_path, cmd)
+                if out or cmd == "reload" or time.monotonic() >= deadline:
+                    return out
+            except (ConnectionRefusedError, ConnectionResetError, BrokenPipeError, FileNotFoundError):
                 if time.monotonic() >= deadline:
                     raise
-                time.sleep(0.05)
+            time.sleep(0.05)
 
     def procs(self):
         m, w, o = parse_proc(self.mcli(self.show_proc_cmd()))
