@@ -617,8 +617,8 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
 			kill_all(SIGTERM);
 		}
 	} else {
-		log_event(NULL, LOGL_WARNING, DIAG_WARNING, "Former worker (%d) exited with code %d (%s)", c->rpid, code,
-		          why);
+		log_event(NULL, LOGL_WARNING, DIAG_WARNING, "%s worker (%d) exited with code %d (%s)",
+		          current ? "Current" : "Former", c->rpid, code, why);
 	}
 	if (mw.exiting && !mw.workers) {
 		ha_warning("All workers exited. Exiting... (%d)", mw.exit_code);

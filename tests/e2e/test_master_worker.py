@@ -416,6 +416,26 @@ class TestMasterWorker(MasterWorkerTestCase):
         self.assertTrue(wait_until(lambda: (lambda w: w and w != w2)(self.current_worker()), 10))
         self.assertIn("mworker-max-reloads", self.proxy.stderr())
 
+    def test_reload_adds_and_removes_addresses(self):
+        self.start_mw(body="a")
+        port2 = H.free_port()
+        cfg = CFG.format(body="b", port=self.port, global_lines="", tail="")
+        cfg = cfg.replace("    bind 127.0.0.1:%d\n" % self.port,
+                          "    bind 127.0.0.1:%d\n    bind 127.0.0.1:%d\n" % (self.port, port2))
+        self.write_cfg(None, raw=cfg)
+        self.reload()
+        self.assertEqual(self.get_body(), "b")
+        r = H.http(("127.0.0.1", port2), headers={"Connection": "close"})
+        self.assertEqual(r.body, b"b")
+        # the first address goes away: its socket is closed everywhere
+        cfg = CFG.format(body="c", port=port2, global_lines="", tail="")
+        self.write_cfg(None, raw=cfg)
+        self.reload()
+        r = H.http(("127.0.0.1", port2), headers={"Connection": "close"})
+        self.assertEqual(r.body, b"c")
+        with self.assertRaises(ConnectionRefusedError):
+            H.http(self.addr, headers={"Connection": "close"}, timeout=H.scaled(2))
+
     def test_worker_death_stops_master(self):
         p = self.start_mw()
         w = self.current_worker()
