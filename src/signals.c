@@ -154,7 +154,8 @@ static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static const char *srv_state_word(const struct server *srv)
 {
-	return srv->state != SRV_ST_STOPPED ? "UP" : "DOWN";
+	/* a server in maintenance counts as stopped, as in HAProxy */
+	return srv->state != SRV_ST_STOPPED && !(srv->admin & SRV_ADMF_MAINT) ? "UP" : "DOWN";
 }
 
 /* SIGHUP: one block per proxy in the proxy's logs, as HAProxy writes it;
