@@ -261,13 +261,22 @@ int getsocks_fetch(const char *path)
 		memset(&h, 0, sizeof(h));
 		if (recv_exact(fd, &h, sizeof(h), fds, GS_BATCH, &nfds) < 0 || h.magic != GS_MAGIC ||
 		    h.version != GS_VERSION || h.nfds > GS_BATCH) {
-			char text[sizeof(h) + 1];
-			memcpy(text, &h, sizeof(h));
-			text[sizeof(h)] = 0;
+			/* a refusal is a text line: show it */
+			char text[256];
+			size_t tl = h.magic ? sizeof(h) : 0;
+			memcpy(text, &h, tl);
+			while (tl < sizeof(text) - 1 && !memchr(text, '\n', tl)) {
+				ssize_t r = recv(fd, text + tl, sizeof(text) - 1 - tl, 0);
+				if (r <= 0)
+					break;
+				tl += (size_t)r;
+			}
+			text[tl] = 0;
 			text[strcspn(text, "\r\n")] = 0;
+			if (h.magic == GS_MAGIC)
+				text[0] = 0;
 			ha_alert("The old process behind '%s' did not hand its sockets over%s%s%s.", path,
-			         h.magic && h.magic != GS_MAGIC ? " (it said: \"" : "",
-			         h.magic && h.magic != GS_MAGIC ? text : "", h.magic && h.magic != GS_MAGIC ? "...\")" : "");
+			         text[0] ? " (it said: \"" : "", text, text[0] ? "\")" : "");
 			close_fds(fds, nfds);
 			goto fail;
 		}

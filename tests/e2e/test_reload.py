@@ -164,3 +164,33 @@ class ReloadTest(H.ProxyTestCase):
         time.sleep(0.3)
         self.assertTrue(old.alive())
         self.assertEqual(H.http(self.addr).status, 200)
+
+    def test_unix_listener_survives_reload_and_st(self):
+        """A unix-socket listener handed over keeps its file when the old
+        process exits (here stopped at once with -st); the last process
+        removes it when stopped."""
+        sock = self.path("fe.sock")
+        cfg = self.cfg.replace("    default_backend be", "    bind %s\n    default_backend be" % sock)
+        old = self.spawn(cfg)
+        self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
+        ino = os.stat(sock).st_ino
+        new = self.spawn(cfg, args=["-x", self.admin, "-st", str(old.pid)])
+        self.assertEqual(old.wait(H.scaled(10)), 0)
+        self.assertIn("received SIGTERM", old.stderr())
+        self.assertEqual(os.stat(sock).st_ino, ino, "the socket file was replaced or removed")
+        self.assertEqual(H.http(sock).status, 200)
+        self.assertEqual(H.http(self.addr).status, 200)
+        new.send_signal(10)   # SIGUSR1: soft stop, nothing handed over
+        self.assertEqual(new.wait(H.scaled(5)), 0)
+        self.assertFalse(os.path.exists(sock))
+
+    def test_getsocks_needs_expose_fd(self):
+        cfg = self.cfg.replace(" expose-fd listeners", "")
+        old = self.spawn(cfg)
+        self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
+        new = self.spawn(self.cfg, args=["-x", self.admin, "-sf", str(old.pid)], wait=False)
+        self.assertEqual(new.wait(H.scaled(10)), 1)
+        self.assertIn("Permission denied", new.stderr())
+        self.assertIn("Failed to get the sockets from the old process!", new.stderr())
+        self.assertTrue(old.alive())
+        self.assertEqual(H.http(self.addr).status, 200)
