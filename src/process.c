@@ -121,7 +121,7 @@ int process_set_limits(const char *progname)
 	if (!global.ulimit_n && global.maxconn_auto && rl.rlim_cur != RLIM_INFINITY && (rlim_t)want > rl.rlim_cur)
 		want = (int)rl.rlim_cur;   /* maxconn was sized from this very limit */
 	global.ulimit_n = want;
-	global.maxsock = want;
+	global.maxsock = ulimit_needed(global.maxconn, listeners, checks);
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want)
 		return 0;   /* only ever raised */
 	struct rlimit nl = rl;
@@ -182,7 +182,8 @@ int pidfile_write(void)
 	const char *path = global.pidfile;
 	char buf[32];
 
-	if (!path)
+	/* as HAProxy: a process in the foreground writes none */
+	if (!path || proc.ready_fd < 0)
 		return 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -209,8 +210,9 @@ int process_drop_privileges(const char *progname)
 	}
 	if (global.gid && (gid_t)global.gid != getegid()) {
 		gid_t g = (gid_t)global.gid;
-		/* the supplementary groups of root would stay otherwise */
-		if (geteuid() == 0 && setgroups(1, &g) < 0) {
+		/* the supplementary groups of root would stay otherwise (none
+		 * are kept, as HAProxy) */
+		if (geteuid() == 0 && setgroups(0, NULL) < 0) {
 			ha_alert("[%s.main()] Cannot drop supplementary groups: %s.", progname, strerror(errno));
 			return -1;
 		}
@@ -220,10 +222,8 @@ int process_drop_privileges(const char *progname)
 		}
 	}
 	if (global.uid && (uid_t)global.uid != geteuid()) {
-		if (!global.gid && geteuid() == 0) {
-			gid_t g = getegid();
-			setgroups(1, &g);
-		}
+		if (!global.gid && geteuid() == 0)
+			setgroups(0, NULL);
 		if (setuid((uid_t)global.uid) < 0) {
 			ha_alert("[%s.main()] Cannot set uid %d: %s.", progname, global.uid, strerror(errno));
 			return -1;

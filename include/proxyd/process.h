@@ -17,7 +17,8 @@ int process_set_limits(const char *progname);
  * 0, or exits with the child's failure status. The child leads a new
  * session. Returns 0 in the child, -1 after an alert. */
 int daemon_start(void);
-/* Writes getpid() into the "pidfile" / -p file (0 without one). */
+/* Writes getpid() into the "pidfile" / -p file in daemon mode (0 without
+ * one, or in the foreground, where HAProxy writes none either). */
 int pidfile_write(void);
 /* chroot, then group, then user; -1 after an alert. */
 int process_drop_privileges(const char *progname);

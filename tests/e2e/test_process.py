@@ -116,9 +116,10 @@ class ProcessTest(H.ProxyTestCase):
         pidfile = self.path("p.pid")
         p = self.start_proxy(self.cfg("daemon\npidfile %s" % pidfile), args=["-db"])
         self.assertTrue(p.alive())
-        with open(pidfile) as f:
-            self.assertEqual(int(f.read()), p.pid)
         self.assertEqual(H.http(self.addr).status, 200)
+        # as HAProxy: no pid file in the foreground
+        self.assertFalse(os.path.exists(pidfile))
+        self.assertEqual(os.getsid(p.pid), os.getsid(0))
 
     def test_daemon_bind_failure_exits_1_on_the_terminal(self):
         busy = socket.socket()
@@ -154,7 +155,7 @@ class ProcessTest(H.ProxyTestCase):
         st = proc_status(p.pid)
         self.assertEqual(st["Uid"], ["65534"] * 4)
         self.assertEqual(st["Gid"], ["65534"] * 4)
-        self.assertEqual(st["Groups"], ["65534"])
+        self.assertEqual(st["Groups"], [])   # no supplementary group left
         self.assertEqual(os.readlink("/proc/%d/root" % p.pid), jail)
         # opened before the drop, so it still works
         with H.connect(self.path("adm.sock")) as s:
@@ -211,7 +212,7 @@ class ProcessTest(H.ProxyTestCase):
             s.sendall(b"show info\n")
             info = H.Reader(s).read_until_close().decode()
         self.assertIn("Ulimit-n: 3000\n", info)
-        self.assertIn("Maxsock: 3000\n", info)
+        self.assertRegex(info, r"\nMaxsock: \d+\n")
 
     def test_ulimit_computed_from_maxconn(self):
         cfg = self.cfg().replace("maxconn 200", "maxconn 2000")
@@ -294,8 +295,10 @@ class ProcessTest(H.ProxyTestCase):
         self.assertEqual(p.wait(H.scaled(5)), 0)
         self.assertElapsed(time.monotonic() - t0, 0.4, 3)
         self.assertIn("soft-stop running for too long, performing a hard-stop.", p.stderr())
-        # the client's connection was closed without a response
-        self.assertEqual(c.read_until_close(), b"")
+        # the client's request is cut: proxyd closes the connection,
+        # HAProxy answers 502 first
+        data = c.read_until_close()
+        self.assertFalse(data.startswith(b"HTTP/1.1 200"), data[:100])
 
     def test_sighup_dumps_server_states(self):
         sink = logsink.Syslog()
@@ -310,7 +313,8 @@ class ProcessTest(H.ProxyTestCase):
                 "SIGHUP: Server be/s1 is UP. Conn: 0 act, 0 pend, 1 tot.",
                 "SIGHUP: Proxy be has 1 active servers and 0 backup servers available. "
                 "Conn: act(FE+BE): 0+0, 0 pend (0 unass), tot(FE+BE): 0+1."]
-        msgs = sink.wait(len(want), pred=lambda m: "SIGHUP" in m.msg)
+        # (HAProxy adds its internal <HTTPCLIENT> proxy: not ours)
+        msgs = sink.wait(len(want), pred=lambda m: "SIGHUP" in m.msg and "HTTPCLIENT" not in m.msg)
         self.assertEqual([m.msg for m in msgs], want)
         err = p.stderr()
         self.assertIn("SIGHUP received, dumping servers states.", err)

@@ -17,6 +17,8 @@ CLIENT_PROCS = 3
 NEW_THREADS = 3     # per client process: a new connection per request
 KA_THREADS = 3      # per client process: keep-alive connections
 MIN_RATE = 2000     # requests per second, at least
+# proxyd exits 0 on SIGTERM; HAProxy 2.6 dies of it
+SIGTERM_STATUS = (0, -15) if H.ORACLE else (0,)
 
 
 class ReloadTest(H.ProxyTestCase):
@@ -134,7 +136,7 @@ class ReloadTest(H.ProxyTestCase):
         # the last process serves and stops cleanly too
         self.assertEqual(H.http(self.addr).status, 200)
         old.send_signal(15)
-        self.assertEqual(old.wait(H.scaled(5)), 0)
+        self.assertIn(old.wait(H.scaled(5)), SIGTERM_STATUS)
 
     def test_broken_config_at_reload_keeps_old_process(self):
         old = self.spawn(self.cfg)
@@ -175,14 +177,14 @@ class ReloadTest(H.ProxyTestCase):
         self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
         ino = os.stat(sock).st_ino
         new = self.spawn(cfg, args=["-x", self.admin, "-st", str(old.pid)])
-        self.assertEqual(old.wait(H.scaled(10)), 0)
-        self.assertIn("received SIGTERM", old.stderr())
+        self.assertIn(old.wait(H.scaled(10)), SIGTERM_STATUS)
         self.assertEqual(os.stat(sock).st_ino, ino, "the socket file was replaced or removed")
         self.assertEqual(H.http(sock).status, 200)
         self.assertEqual(H.http(self.addr).status, 200)
         new.send_signal(10)   # SIGUSR1: soft stop, nothing handed over
         self.assertEqual(new.wait(H.scaled(5)), 0)
-        self.assertFalse(os.path.exists(sock))
+        if not H.ORACLE:   # HAProxy leaves the file of a unix listener behind
+            self.assertFalse(os.path.exists(sock))
 
     def test_getsocks_needs_expose_fd(self):
         cfg = self.cfg.replace(" expose-fd listeners", "")
@@ -190,7 +192,8 @@ class ReloadTest(H.ProxyTestCase):
         self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
         new = self.spawn(self.cfg, args=["-x", self.admin, "-sf", str(old.pid)], wait=False)
         self.assertEqual(new.wait(H.scaled(10)), 1)
-        self.assertIn("Permission denied", new.stderr())
+        if not H.ORACLE:
+            self.assertIn("Permission denied", new.stderr())
         self.assertIn("Failed to get the sockets from the old process!", new.stderr())
         self.assertTrue(old.alive())
         self.assertEqual(H.http(self.addr).status, 200)
