@@ -13,7 +13,7 @@ import harness as H
 LOADGEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "loadgen.py")
 
 RELOADS = 20
-CLIENT_PROCS = 3
+CLIENT_PROCS = 4
 NEW_THREADS = 3     # per client process: a new connection per request
 KA_THREADS = 3      # per client process: keep-alive connections
 MIN_RATE = 2000     # requests per second, at least
@@ -43,9 +43,10 @@ class ReloadTest(H.ProxyTestCase):
             "    timeout server 30s\n"
             "frontend fe\n"
             "    bind 127.0.0.1:%d\n"
+            "    http-request return status 200 content-type text/plain string %s if { path /local }\n"
             "    default_backend be\n"
             "backend be\n"
-            "    server s1 127.0.0.1:%d\n" % (self.admin, self.port, self.origin_port))
+            "    server s1 127.0.0.1:%d\n" % (self.admin, self.port, "x" * 100, self.origin_port))
         self.addr = ("127.0.0.1", self.port)
         self.generation = 0
 
