@@ -67,8 +67,11 @@ static void compute_global_defaults(void)
 		/* two sockets per proxied connection, plus a reserve for
 		 * listeners, logs and checks */
 		long fds = 1024;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		if (global.ulimit_n)
+			fds = global.ulimit_n;
+		else if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 			fds = (long)rl.rlim_cur;
+		global.maxconn_auto = 1;
 		long mc = (fds - 100) / 2;
 		global.maxconn = mc < 100 ? 100 : mc > 100000 ? 100000 : (int)mc;
 	}

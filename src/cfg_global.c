@@ -41,14 +41,6 @@ CFG_REGISTER(global_kws);
 
 /* HAProxy global keywords recognised but not implemented yet. */
 static const struct cfg_unsupported global_unsupported[] = {
-	{ "daemon", CFG_SEC_GLOBAL, "run in the foreground for now" },
-	{ "pidfile", CFG_SEC_GLOBAL, NULL },
-	{ "chroot", CFG_SEC_GLOBAL, NULL },
-	{ "user", CFG_SEC_GLOBAL, NULL },
-	{ "group", CFG_SEC_GLOBAL, NULL },
-	{ "uid", CFG_SEC_GLOBAL, NULL },
-	{ "gid", CFG_SEC_GLOBAL, NULL },
-	{ "ulimit-n", CFG_SEC_GLOBAL, NULL },
 	{ "stats", CFG_SEC_GLOBAL, NULL },
 	{ "cpu-map", CFG_SEC_GLOBAL, NULL },
 	{ "ssl-dh-param-file", CFG_SEC_GLOBAL, NULL },

@@ -11,6 +11,7 @@
 
 #include <proxyd/addr.h>
 #include <proxyd/cli.h>
+#include <proxyd/stats.h>
 #include <proxyd/errsnap.h>
 #include <proxyd/global.h>
 #include <proxyd/listener.h>
@@ -151,7 +152,9 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	int nb_listeners = 0;
 
 	getrlimit(RLIMIT_NOFILE, &rl);
-	if (gethostname(node, sizeof(node)) < 0)
+	if (stats_node_name && *stats_node_name)
+		snprintf(node, sizeof(node), "%s", stats_node_name);
+	else if (gethostname(node, sizeof(node)) < 0)
 		snprintf(node, sizeof(node), "localhost");
 	node[sizeof(node) - 1] = 0;
 	list_for_each(px, &proxies, list) {
@@ -169,7 +172,11 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	           proxyd_version, PROXYD_RELEASE_DATE, global.nbthread, (int)getpid(),
 	           (unsigned long long)(up / 86400), (unsigned long long)(up / 3600 % 24),
 	           (unsigned long long)(up / 60 % 60), (unsigned long long)(up % 60), (unsigned long long)up,
-	           (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_cur, global.maxconn, global.maxconn,
+	           /* what the process sized itself for, as HAProxy shows (the
+	            * system limit may be higher) */
+	           global.ulimit_n ? (unsigned long long)global.ulimit_n : (unsigned long long)rl.rlim_cur,
+	           global.maxsock ? (unsigned long long)global.maxsock : (unsigned long long)rl.rlim_cur,
+	           global.maxconn, global.maxconn,
 	           global.actconn, (unsigned long long)global.cum_conns, (unsigned long long)global.cum_req);
 	cli_printf(c,
 	           "MaxSslConns: 0\nCurrSslConns: 0\nCumSslConns: 0\nMaxpipes: 0\nPipesUsed: 0\nPipesFree: 0\n"
@@ -177,13 +184,15 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	           "SslRate: 0\nSslRateLimit: 0\nMaxSslRate: 0\nSslFrontendKeyRate: 0\nSslFrontendMaxKeyRate: 0\n"
 	           "SslFrontendSessionReuse_pct: 0\nSslBackendKeyRate: 0\nSslBackendMaxKeyRate: 0\n"
 	           "SslCacheLookups: 0\nSslCacheMisses: 0\nCompressBpsIn: 0\nCompressBpsOut: 0\n"
-	           "CompressBpsRateLim: 0\nTasks: %u\nRun_queue: 0\nIdle_pct: %d\nnode: %s\nStopping: %d\n"
+	           "CompressBpsRateLim: 0\nTasks: %u\nRun_queue: 0\nIdle_pct: %d\nnode: %s\n%s%s%sStopping: %d\n"
 	           "Jobs: %d\nUnstoppable Jobs: 0\nListeners: %d\nActivePeers: 0\nConnectedPeers: 0\n"
 	           "DroppedLogs: %llu\nBusyPolling: 0\nFailedResolutions: 0\nTotalBytesOut: %llu\n"
 	           "TotalSplicdedBytesOut: 0\nBytesOutRate: 0\nDebugCommandsIssued: 0\nCumRecvLogs: 0\n"
 	           "Build info: %s\nMemmax_bytes: 0\nPoolAlloc_bytes: 0\nPoolUsed_bytes: 0\nStart_time_sec: %llu\n"
 	           "Tainted: 0\n",
-	           threads ? threads[0].nb_streams : 0, thread_idle_pct(), node, global.stopping,
+	           threads ? threads[0].nb_streams : 0, thread_idle_pct(), node,
+	           stats_description ? "description: " : "", stats_description ? stats_description : "",
+	           stats_description ? "\n" : "", global.stopping,
 	           global.actconn + nb_listeners, nb_listeners, (unsigned long long)log_global.dropped,
 	           (unsigned long long)bytes_out, proxyd_version, (unsigned long long)(global.start_ms / 1000));
 	return CLI_DONE;

@@ -1,4 +1,5 @@
 /* proxyd: command line, start-up order, exit codes. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 #include <proxyd/server_state.h>
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
+#include <proxyd/getsocks.h>
 #include <proxyd/listener.h>
 #include <proxyd/master.h>
+#include <proxyd/process.h>
 #include <proxyd/signals.h>
 #include <proxyd/thread.h>
 #include <proxyd/version.h>
@@ -35,7 +38,13 @@ static void usage(FILE *out)
 	        "  -cc <cond>     evaluate a condition as in .if blocks (0: true, 1: false, 2: error)\n"
 	        "  -d             debug: foreground, verbose, one line per request on stderr\n"
 	        "  -dM[<byte>]    poison memory from pools (default byte 0x50)\n"
-	        "  -db            stay in the foreground (the default for now)\n"
+	        "  -D             daemon: run in the background (as the 'daemon' keyword)\n"
+	        "  -db            stay in the foreground, even with 'daemon'\n"
+	        "  -p <file>      write the process id into <file> (as 'pidfile')\n"
+	        "  -x <socket>    take the listening sockets of the old process behind this admin\n"
+	        "                 socket ('stats socket ... expose-fd listeners')\n"
+	        "  -sf <pid>*     once ready, ask these processes to finish (SIGUSR1: soft stop)\n"
+	        "  -st <pid>*     once ready, stop these processes (SIGTERM)\n"
 	        "  -q             quiet: no notices nor warnings\n"
 	        "  -W             master-worker mode: a master process keeps the listening sockets,\n"
 	        "                 runs a worker and reloads it on SIGUSR2\n"
@@ -95,9 +104,71 @@ static int check_condition(const char *expr)
 	return rc ? 0 : 1;
 }
 
+#define MAX_OLD_PIDS 64
+
+/* What the command line asks beyond the configuration. */
+struct run_opts {
+	int daemon;             /* -D */
+	const char *pidfile;    /* -p */
+	const char *old_sock;   /* -x */
+	int old_sig;            /* -sf: SIGUSR1, -st: SIGTERM */
+	int *old_pids;
+	int nb_old;
+};
+
+/* Everything between a valid configuration and the event loop, in the
+ * order that keeps errors visible and old processes serving until the new
+ * one is ready (see process.c). Returns 0, or 1 after an alert. */
+static int start(const char *progname, const struct run_opts *opt)
+{
+	if (opt->daemon)
+		global.daemon = 1;
+	if (opt->pidfile)
+		global.pidfile = opt->pidfile;
+	if (process_set_limits(progname) < 0)
+		return 1;
+	/* a reloaded master already holds the sockets (-x served its first start) */
+	if (opt->old_sock && !master_reexeced() && getsocks_fetch(opt->old_sock) < 0) {
+		ha_alert("Failed to get the sockets from the old process!");
+		return 1;
+	}
+	if (listeners_bind_all() < 0) {
+		ha_alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", progname);
+		return 1;
+	}
+	if (master_enabled()) {
+		/* the master goes to the background and writes its pid once,
+		 * at its first start, and keeps its privileges (a reload may
+		 * bind new addresses); master_start() returns in the worker */
+		if (!master_reexeced()) {
+			if (global.daemon && !(global.mode & MODE_FOREGROUND) && daemon_start() < 0)
+				return 1;
+			if (pidfile_write() < 0)
+				return 1;
+		}
+		master_start();
+		if (cli_bind_all() < 0 || process_drop_privileges(progname) < 0)
+			return 1;
+	} else {
+		if (cli_bind_all() < 0)
+			return 1;
+		if (global.daemon && !(global.mode & MODE_FOREGROUND) && daemon_start() < 0)
+			return 1;
+		if (pidfile_write() < 0 || process_drop_privileges(progname) < 0)
+			return 1;
+	}
+	if (threads_init() < 0) {
+		ha_alert("cannot initialise the event loop");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char **files = calloc((size_t)argc + 1, sizeof(char *));
+	static int old_pids[MAX_OLD_PIDS];
+	struct run_opts opt = { 0, NULL, NULL, 0, old_pids, 0 };
 	int nfiles = 0, check = 0;
 
 	if (!files)
@@ -151,6 +222,30 @@ int main(int argc, char **argv)
 			usage(stdout);
 			free(files);
 			return 0;
+		} else if (strcmp(a, "-D") == 0) {
+			opt.daemon = 1;
+		} else if (strcmp(a, "-p") == 0 || strcmp(a, "-x") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "proxyd: option %s needs a %s\n", a, a[1] == 'p' ? "file" : "socket path");
+				return 1;
+			}
+			*(a[1] == 'p' ? &opt.pidfile : &opt.old_sock) = argv[i];
+		} else if (strcmp(a, "-sf") == 0 || strcmp(a, "-st") == 0) {
+			/* the process ids that follow, up to the next option */
+			opt.old_sig = a[2] == 'f' ? SIGUSR1 : SIGTERM;
+			while (i + 1 < argc && argv[i + 1][0] != '-') {
+				char *end;
+				long pid = strtol(argv[++i], &end, 10);
+				if (*end || pid <= 0 || pid > 0x7fffffff) {
+					fprintf(stderr, "proxyd: option %s: '%s' is not a process id\n", a, argv[i]);
+					return 1;
+				}
+				if (opt.nb_old == MAX_OLD_PIDS) {
+					fprintf(stderr, "proxyd: option %s: more than %d process ids\n", a, MAX_OLD_PIDS);
+					return 1;
+				}
+				opt.old_pids[opt.nb_old++] = (int)pid;
+			}
 		} else if (strcmp(a, "-W") == 0 || strcmp(a, "-Ws") == 0) {
 			master_opt_W(a[2] == 's');
 		} else if (strcmp(a, "-S") == 0) {
@@ -160,11 +255,6 @@ int main(int argc, char **argv)
 			}
 			if (master_opt_S(argv[i]) < 0)
 				return 1;
-		} else if (strcmp(a, "-D") == 0 || strcmp(a, "-p") == 0 || strcmp(a, "-sf") == 0 ||
-		           strcmp(a, "-st") == 0 || strcmp(a, "-x") == 0) {
-			fprintf(stderr, "proxyd: option %s is not supported yet (daemon mode and reloads come "
-			        "with the process-management work)\n", a);
-			return 1;
 		} else {
 			fprintf(stderr, "proxyd: unknown option '%s'\n", a);
 			usage(stderr);
@@ -214,25 +304,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (listeners_bind_all() < 0) {
-		ha_alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", argv[0]);
+	if (start(argv[0], &opt)) {
+		/* a reloading master keeps its old workers serving */
 		if (master_reexeced())
-			master_wait_mode("cannot bind the listeners");
+			master_wait_mode("startup failed");
 		listeners_close_all();
+		cli_stop();
+		threads_deinit();
 		cfg_deinit();
-		return 1;
-	}
-	/* master-worker: from here on, this is the worker (the master never
-	 * comes back from master_start()) */
-	if (master_enabled())
-		master_start();
-	if (cli_bind_all() < 0) {
-		listeners_close_all();
-		cfg_deinit();
-		return 1;
-	}
-	if (threads_init() < 0) {
-		ha_alert("cannot initialise the event loop");
 		return 1;
 	}
 	checks_start(threads[0].loop);
@@ -242,6 +321,11 @@ int main(int argc, char **argv)
 	signals_start(threads[0].loop);
 	global.start_ms = th_now_ms(&threads[0]);
 	ha_diag("proxyd %s started, maxconn %d", proxyd_version, global.maxconn);
+	/* a reloaded worker has no old process of its own to stop: the
+	 * master does it */
+	if (!master_enabled() || !master_reexeced_worker())
+		process_signal_old(opt.old_pids, opt.nb_old, opt.old_sig);
+	process_ready();
 	master_worker_ready(threads[0].loop);
 	threads_run();
 	master_worker_deinit();

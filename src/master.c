@@ -24,6 +24,7 @@
 #include <proxyd/listener.h>
 #include <proxyd/log.h>
 #include <proxyd/master.h>
+#include <proxyd/process.h>
 #include <proxyd/proxy.h>
 #include <proxyd/sd_notify.h>
 #include <proxyd/server_state.h>
@@ -147,7 +148,12 @@ int master_enabled(void)
 
 int master_reexeced(void)
 {
-	return mw.reexec;
+	return mw.reexec && !mw.is_worker;
+}
+
+int master_reexeced_worker(void)
+{
+	return mw.reexec && mw.is_worker;
 }
 
 int master_reload_failed_state(void)
@@ -633,6 +639,9 @@ static void worker_is_ready(struct mworker *nw)
 	nw->flags |= MW_F_READY;
 	if (!(nw->flags & MW_F_CURRENT))
 		return;
+	/* daemon mode: the first worker serves, the master leaves the
+	 * terminal (the parent waiting for it already left) */
+	process_ready();
 	for (struct mworker *w = mw.workers; w; w = w->next)
 		if (w != nw && !(w->flags & MW_F_STOPPING)) {
 			w->flags &= ~MW_F_CURRENT;

@@ -1,7 +1,7 @@
 /* Signals of a running process, as HAProxy handles them:
  *   SIGUSR1  soft stop: stop listening at once, serve the requests in
  *            progress (with "Connection: close"), close idle keep-alive
- *            connections, stop health checks, exit 0 once the last stream
+ *            connections (after a short grace), stop health checks, exit 0 once the last stream
  *            is gone, or when "hard-stop-after" expires;
  *   SIGHUP   dump every server's state to the logs;
  *   SIGTTOU  pause the listeners, SIGTTIN resume them.
@@ -72,8 +72,11 @@ static void stop_now(void)
 	threads_stop_all();
 }
 
+static void close_idle_streams(struct thread_ctx *th);
+
 static void watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	close_idle_streams(&threads[0]);
 	if (!threads[0].nb_streams)
 		stop_now();
 }
@@ -84,11 +87,18 @@ static void hard_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	stop_now();   /* the remaining streams are closed on the way out */
 }
 
-/* Idle keep-alive connections are closed, except those whose next request
- * is already waiting in the socket: it is served, with "Connection: close". */
+/* Idle client connections (no request in progress) are closed once they
+ * have been idle for SOFT_STOP_IDLE_GRACE_MS, and a request that arrives
+ * before is served with "Connection: close". Closing at once, as HAProxy
+ * does, races with a client sending its next request on the connection:
+ * that request would fail. Fresh connections that sent nothing yet get the
+ * same grace: the client is likely about to send its first request. */
+#define SOFT_STOP_IDLE_GRACE_MS 1000
+
 static void close_idle_streams(struct thread_ctx *th)
 {
 	struct stream *s, *tmp;
+	uint64_t now = th_now_ms(th);
 	char c;
 
 	list_for_each_safe(s, tmp, &th->streams, list) {
@@ -100,6 +110,8 @@ static void close_idle_streams(struct thread_ctx *th)
 			continue;
 		if (s->req.area && s->req.end > s->req.start)
 			continue;   /* a pipelined request is there */
+		if (now < s->t_idle_from + SOFT_STOP_IDLE_GRACE_MS)
+			continue;
 		if (recv(s->cli.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 			continue;
 		s->flags |= SF_KILL;
@@ -146,7 +158,8 @@ static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static const char *srv_state_word(const struct server *srv)
 {
-	return srv->state != SRV_ST_STOPPED ? "UP" : "DOWN";
+	/* a server in maintenance counts as stopped, as in HAProxy */
+	return srv->state != SRV_ST_STOPPED && !(srv->admin & SRV_ADMF_MAINT) ? "UP" : "DOWN";
 }
 
 /* SIGHUP: one block per proxy in the proxy's logs, as HAProxy writes it;

@@ -34,6 +34,7 @@ struct global {
 	const char *chroot;
 	int uid, gid;         /* 0: unchanged */
 	int ulimit_n;         /* 0: computed from maxconn */
+	int maxconn_auto;     /* maxconn was computed from the fd limit */
 	int maxsock;          /* file descriptors the process needs (show info Maxsock) */
 
 	/* runtime, main thread */

@@ -30,8 +30,10 @@ int master_opt_S(const char *spec);
 void master_env_init(int argc, char **argv);
 /* True when -W/-Ws or "master-worker" asked for master-worker mode. */
 int master_enabled(void);
-/* True in an image started by a reload. */
+/* True in a master image started by a reload; the second one in a worker
+ * forked by such an image. */
 int master_reexeced(void);
+int master_reexeced_worker(void);
 /* A reload whose configuration is broken: logs why, keeps the old workers
  * and waits for the next reload. Does not return. */
 void master_wait_mode(const char *why);

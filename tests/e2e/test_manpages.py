@@ -78,7 +78,7 @@ AT_LEAST = {"keyword": 40, "fetch": 40, "converter": 15, "acl": 50, "predefined-
 
 # Options main.c refuses as "not supported yet": not in "proxyd -h", but
 # proxyd.1 says so for each of them.
-UNSUPPORTED_OPTIONS = ["-D", "-p", "-sf", "-st", "-x", "-W", "-Ws", "-S"]
+UNSUPPORTED_OPTIONS = ["-W", "-Ws", "-S"]
 
 
 def run(args, timeout=20):

@@ -308,11 +308,10 @@ static void test_not_supported_yet(void **state)
 {
 	static const struct mcase cases[] = {
 		/* global */
-		{ "global\n  daemon\n", ALERT,
-		  L(2, "'daemon' is a valid HAProxy keyword but is not supported yet by proxyd; run in the "
-		       "foreground for now") },
-		{ "global\n  pidfile /run/x.pid\n", ALERT,
-		  L(2, "'pidfile' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "global\n  master-worker\n", ALERT,
+		  L(2, "'master-worker' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "global\n  cpu-map 1 0\n", ALERT,
+		  L(2, "'cpu-map' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "global\n  nbproc 2\n", ALERT,
 		  L(2, "'nbproc' is a valid HAProxy keyword but is not supported yet by proxyd; removed from "
 		       "HAProxy 2.5 too; use nbthread") },
