@@ -38,6 +38,9 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILDDIR)/unit/%)
 
 PREFIX     ?= /usr/local
+# Where "make install" puts the systemd unit (a directory systemd reads
+# for both /usr and /usr/local); empty: no unit.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 # make V=1 shows the full command lines
 Q          := $(if $(V),,@)
 DESTDIR    ?=
@@ -100,10 +103,15 @@ install: proxyd
 	install -m 755 proxyd $(DESTDIR)$(PREFIX)/sbin/proxyd
 	install -m 644 man/proxyd.1 $(DESTDIR)$(PREFIX)/share/man/man1/proxyd.1
 	install -m 644 man/proxyd.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/proxyd.cfg.5
+# the unit names the binary where this install puts it (contrib/README)
+	$(if $(SYSTEMDUNITDIR),install -d $(DESTDIR)$(SYSTEMDUNITDIR))
+	$(if $(SYSTEMDUNITDIR),sed 's|/usr/sbin/proxyd|$(PREFIX)/sbin/proxyd|g' contrib/systemd/proxyd.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/proxyd.service && chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/proxyd.service)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/proxyd $(DESTDIR)$(PREFIX)/share/man/man1/proxyd.1 \
 	      $(DESTDIR)$(PREFIX)/share/man/man5/proxyd.cfg.5
+	$(if $(SYSTEMDUNITDIR),rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/proxyd.service)
 
 clean:
 	rm -rf build build-san proxyd

@@ -508,8 +508,17 @@ struct local_state {
 };
 static struct local_state *local_states;
 
+/* HAProxy reads the first argument of these keywords and ignores the
+ * others: accepted, with a warning. */
+static void extra_args(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
+{
+	if (nargs > 1)
+		cfg_warn(ctx, "'%s' takes one argument; '%s' and what follows are ignored", kw->name, args[1]);
+}
+
 static int parse_state_path(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
+	extra_args(ctx, kw, args, nargs);
 	const char **dst = strcmp(kw->name, "server-state-file") == 0 ? &state_file : &state_base;
 
 	if (*dst) {
@@ -526,6 +535,8 @@ static int parse_state_path(struct cfg_ctx *ctx, const struct cfg_kw *kw, char *
 static int parse_load_state(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
 	const char *a = nargs ? args[0] : "";
+
+	extra_args(ctx, kw, args, nargs);
 
 	if (!strcmp(a, "global"))
 		ctx->px->c.srv_state_load = SRV_STATE_LOAD_GLOBAL;
@@ -554,10 +565,10 @@ static int parse_state_name(struct cfg_ctx *ctx, const struct cfg_kw *kw, char *
 #define PXS(field) TGT_PROXY, offsetof(struct proxy_conf, field)
 
 static const struct cfg_kw server_state_kws[] = {
-	{ "server-state-file", CFG_SEC_GLOBAL, 1, 1, parse_state_path, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0, "<file>" },
-	{ "server-state-base", CFG_SEC_GLOBAL, 1, 1, parse_state_path, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0,
+	{ "server-state-file", CFG_SEC_GLOBAL, 1, -1, parse_state_path, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0, "<file>" },
+	{ "server-state-base", CFG_SEC_GLOBAL, 1, -1, parse_state_path, SLOT_NONE, TGT_GLOBAL, 0, 0, 0, 0,
 	  "<directory>" },
-	{ "load-server-state-from-file", CFG_SEC_BE, 0, 1, parse_load_state, SLOT_NONE, PXS(srv_state_load), 0, 0, 0,
+	{ "load-server-state-from-file", CFG_SEC_BE, 0, -1, parse_load_state, SLOT_NONE, PXS(srv_state_load), 0, 0, 0,
 	  "'global', 'local' or 'none'" },
 	{ "server-state-file-name", CFG_SEC_BE, 0, 1, parse_state_name, SLOT_NONE, PXS(srv_state_name), 0, 0, 0,
 	  "[use-backend-name | <file>]" },

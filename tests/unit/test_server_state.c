@@ -221,6 +221,17 @@ static void test_keywords(void **state)
 	reset_state();
 	err = cfg_parse_string("t", "global\n    server-state-base\n");
 	assert_int_equal(err & ERR_FATAL, ERR_FATAL);
+
+	/* HAProxy ignores extra arguments: accepted, with a warning */
+	reset_state();
+	snprintf(cfg, sizeof(cfg), "global\n    server-state-file a b\n%s    load-server-state-from-file global x\n",
+	         base);
+	err = cfg_parse_string("t", cfg);
+	assert_int_equal(err & (ERR_FATAL | ERR_WARN), ERR_WARN);
+	assert_string_equal(out, "config : parsing [t:2] : 'server-state-file' takes one argument; 'b' and what "
+	                         "follows are ignored\n"
+	                         "config : parsing [t:7] : 'load-server-state-from-file' takes one argument; 'x' and "
+	                         "what follows are ignored\n");
 }
 
 static void write_state(const char *name, const char *text)
