@@ -436,6 +436,27 @@ class TestMasterWorker(MasterWorkerTestCase):
         with self.assertRaises(ConnectionRefusedError):
             H.http(self.addr, headers={"Connection": "close"}, timeout=H.scaled(2))
 
+    def test_daemon_master(self):
+        pidfile = self.path("proxyd.pid")
+        self.port = H.free_port()
+        cfg = CFG.format(body="bg", port=self.port, global_lines="", tail="")
+        p = self.start_proxy(cfg, args=["-W", "-D", "-p", pidfile, "-S", self.mcli_path], wait_for=[])
+        # the launching process leaves once the worker serves
+        self.assertEqual(p.wait(H.scaled(10)), 0, p.stderr())
+        with open(pidfile) as f:
+            master = int(f.read())
+        self.seen_workers.add(master)   # killed by PID in the cleanup too
+        self.addCleanup(lambda: alive(master) and is_ours(master) and os.kill(master, signal.SIGTERM))
+        self.addr = ("127.0.0.1", self.port)
+        m, workers, _ = parse_proc(self.mcli("show proc"))
+        self.seen_workers.update(workers)
+        self.assertEqual(m, master)
+        self.assertEqual(len(workers), 1)
+        self.assertEqual(ppid_of(workers[0]), master)
+        self.assertEqual(self.get_body(), "bg")
+        os.kill(master, signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: not alive(master) and not alive(workers[0]), 10))
+
     def test_worker_death_stops_master(self):
         p = self.start_mw()
         w = self.current_worker()
