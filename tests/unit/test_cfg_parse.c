@@ -308,8 +308,8 @@ static void test_not_supported_yet(void **state)
 {
 	static const struct mcase cases[] = {
 		/* global */
-		{ "global\n  master-worker\n", ALERT,
-		  L(2, "'master-worker' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "global\n  master-worker bogus\n", ALERT,
+		  L(2, "'master-worker' only accepts 'no-exit-on-failure', not 'bogus'") },
 		{ "global\n  cpu-map 1 0\n", ALERT,
 		  L(2, "'cpu-map' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "global\n  nbproc 2\n", ALERT,

@@ -95,9 +95,9 @@ static void test_bad_values(void **state)
 	assert_true(cfg_parse_string("t", "global\n  daemon now\n") & ERR_ALERT);
 	reset();
 	assert_true(cfg_parse_string("t", "frontend fe\n  daemon\n") & ERR_ALERT);
-	/* still refused: another piece of work */
+	/* master-worker is for the global section only */
 	reset();
-	assert_true(cfg_parse_string("t", "global\n  master-worker\n") & ERR_ALERT);
+	assert_true(cfg_parse_string("t", "frontend fe\n  master-worker\n") & ERR_ALERT);
 }
 
 int main(void)
