@@ -46,8 +46,8 @@ void master_start(void);
 void master_worker_ready(struct ev_loop *loop);
 void master_worker_deinit(void);
 
-/* For the master CLI. */
-struct mcli_out;
+/* For the master CLI: "show proc" (malloc'd text), a reload (returns only
+ * when the exec failed), whether the last reload failed (prompt). */
 void master_show_proc(char **out, size_t *len);
 void master_reload(void);
 int master_reload_failed_state(void);
