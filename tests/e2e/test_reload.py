@@ -2,8 +2,10 @@
 started again and again under a continuous load; and a reload with a broken
 configuration, which must leave the old process serving."""
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -198,3 +200,48 @@ class ReloadTest(H.ProxyTestCase):
         self.assertIn("Failed to get the sockets from the old process!", new.stderr())
         self.assertTrue(old.alive())
         self.assertEqual(H.http(self.addr).status, 200)
+
+    @H.proxyd_only("HAProxy writes the pid file from the parent; same outcome, other timing")
+    def test_daemon_reload_with_pid_file(self):
+        """The production command: proxyd -D -p PIDFILE -x SOCK -sf $(cat PIDFILE)."""
+        cfg_path = self.write_file("d.cfg", self.cfg)
+        pidfile = self.path("d.pid")
+
+        def run(*extra):
+            p = subprocess.run([H.BIN, "-D", "-f", cfg_path, "-p", pidfile] + list(extra),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=H.scaled(10), cwd=self.tmp)
+            self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+            with open(pidfile) as f:
+                pid = int(f.read())
+            self.addCleanup(self._kill, pid)
+            return pid
+
+        first = run()
+        self.assertEqual(H.http(self.addr).status, 200)
+        second = run("-x", self.admin, "-sf", str(first))
+        self.assertNotEqual(first, second)
+        deadline = time.monotonic() + H.scaled(5)
+        while not self._gone(first) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertTrue(self._gone(first), "the old daemon is still running")
+        self.assertFalse(self._gone(second))
+        self.assertEqual(H.http(self.addr).status, 200)
+
+    @staticmethod
+    def _gone(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        except OSError:
+            return True
+
+    def _kill(self, pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + H.scaled(5)
+        while not self._gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self._gone(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
