@@ -116,7 +116,8 @@ void stats_fill(struct stats_row *row, enum stats_obj obj, const struct proxy *p
                 unsigned flags, uint64_t now_ms);
 
 /* Where a dump is: resumed from there once the reader has room again.
- * Proxies and servers never go away, so pointers are stable. */
+ * Proxies never go away, and a deleted server stays in memory, still
+ * linked to the server that followed it, so pointers stay valid. */
 struct stats_cursor {
 	unsigned char phase;     /* what comes next (owned by the output) */
 	unsigned char sub;

@@ -63,10 +63,14 @@ class Interactive:
 
 class CliCase(ProxyTestCase):
 
-    def start_cli(self, backend_lines=None, frontend="", global_lines="", origins=2, defaults=""):
+    def start_cli(self, backend_lines=None, frontend="", global_lines="", origins=2, defaults="",
+                  configured=None):
+        """<configured>: how many of the origins the backend declares (all
+        by default), the others being there for "add server"."""
         self.origins = [self.origin(name="s%d" % (i + 1)) for i in range(origins)]
         if backend_lines is None:
-            backend_lines = "".join("server s%d %s\n" % (i + 1, o.addr) for i, o in enumerate(self.origins))
+            backend_lines = "".join("server s%d %s\n" % (i + 1, o.addr)
+                                    for i, o in enumerate(self.origins[:configured]))
         self.sock = self.path("admin.sock")
         self.usock = self.path("user.sock")
         self.osock = self.path("oper.sock")
