@@ -74,8 +74,8 @@ static enum cli_ret cmd_del_server(struct cli_ctx *c)
 }
 
 static const struct cli_cmd dynsrv_cmds[] = {
-	{ { "add", "server" }, "add server <bk>/<srv> <addr>:<port> [opts]", "create a new server (in maintenance)",
-	  CLI_LVL_ADMIN, cmd_add_server },
+	{ { "add", "server" }, "add server <bk>/<srv> <addr>:<port>", "create a new server (in maintenance; "
+	  "options of a server line)", CLI_LVL_ADMIN, cmd_add_server },
 	{ { "del", "server" }, "del server <bk>/<srv>", "remove a server in maintenance with no connection",
 	  CLI_LVL_ADMIN, cmd_del_server },
 	{ { NULL } }

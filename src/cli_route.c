@@ -397,7 +397,7 @@ out:
 }
 
 static const struct cli_cmd route_cmds[] = {
-	{ { "show", "route" }, "show route [<fe>] <meth> <url> [<hdr>: <val>]...", "explain where a request would go "
+	{ { "show", "route" }, "show route [<fe>] <meth> <url> [hdrs]", "explain where a request would go "
 	  "(rules, ACLs, backend, server) without sending it", CLI_LVL_OPER, cmd_show_route },
 	{ { NULL } }
 };

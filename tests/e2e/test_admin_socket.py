@@ -389,3 +389,33 @@ class Reports(CliCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Docs(CliCase):
+
+    @proxyd_only("checks proxyd's manual")
+    def test_every_command_is_in_the_manual(self):
+        """Each command "help" lists appears in the ADMIN SOCKET section of
+        proxyd.cfg(5) (rendered as text)."""
+        self.start_cli()
+        man = os.path.join(os.path.dirname(__file__), "..", "..", "man", "proxyd.cfg.5")
+        env = dict(os.environ, MANWIDTH="200", MANPAGER="cat", PAGER="cat")
+        p = subprocess.run(["man", "-l", man], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                           timeout=scaled(30))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        text = p.stdout.decode()
+        text = re.sub(r".\x08", "", text)
+        section = text[text.index("ADMIN SOCKET"):]
+        section = re.sub(r"\s+", " ", section)
+        cmds = []
+        for line in self.run_cli("help").splitlines()[1:]:
+            words = []
+            for w in line.split(":")[0].split():
+                if not re.match(r"^[a-z-]+$", w):
+                    break
+                words.append(w)
+            if words:
+                cmds.append(" ".join(words))
+        self.assertGreater(len(cmds), 20)
+        missing = [c for c in cmds if c not in section]
+        self.assertEqual(missing, [])
