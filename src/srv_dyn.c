@@ -209,7 +209,7 @@ struct server *srv_dyn_add(struct proxy *be, const char *name, const char *addr,
 		return NULL;
 	}
 	check_start_server(srv);
-	log_event(be, LOGL_NOTICE, DIAG_WARNING, "New server %s/%s registered.", be->id, srv->id);
+	log_event(be, LOGL_NOTICE, DIAG_NOTICE, "New server %s/%s registered.", be->id, srv->id);
 	return srv;
 }
 
@@ -276,7 +276,7 @@ int srv_dyn_del(struct server *srv, char *err, size_t errlen)
 	if (srv->lb.heap_idx >= 0 || be->lb_state)
 		rebuild_lb(be);
 	ssl_srv_free(srv);
-	log_event(be, LOGL_NOTICE, DIAG_WARNING, "Server %s/%s deleted.", be->id, srv->id);
+	log_event(be, LOGL_NOTICE, DIAG_NOTICE, "Server %s/%s deleted.", be->id, srv->id);
 
 	g->srv = srv;
 	g->next = graveyard;
