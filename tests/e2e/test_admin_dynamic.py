@@ -11,7 +11,7 @@ import threading
 import time
 
 from harness import HTTPConn, proxyd_only, scaled
-from test_admin_socket import CliCase, Interactive
+from test_admin_socket import CliCase
 
 
 class Traffic:
@@ -243,7 +243,7 @@ class UnderTraffic(CliCase):
     def test_delete_during_a_long_show_stat(self):
         n = 1200
         lines = "".join("server s%d 127.0.0.1:%d\n" % (i, 1000 + i) for i in range(1, n + 1))
-        self.start_cli(backend_lines=lines, origins=0)
+        self.start_cli(backend_lines=lines, origins=0, global_lines="stats timeout 2m")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(scaled(5))
         self.addCleanup(s.close)
@@ -253,12 +253,11 @@ class UnderTraffic(CliCase):
         first = s.recv(2048)
         self.assertIn(b"pxname", first)
         time.sleep(0.2)   # the dump stops on a full buffer, its cursor on a server
-        admin = Interactive(self.sock)
-        self.addCleanup(admin.close)
-        admin.cmd("prompt")
-        for i in range(1, n + 1):
-            admin.cmd("disable server be/s%d" % i)
-            self.assertEqual(admin.cmd("del server be/s%d" % i), "Server deleted.\n")
+        # 30 servers a line (64 commands at most per line)
+        for lo in range(1, n + 1, 30):
+            ids = range(lo, min(lo + 30, n + 1))
+            out = self.run_cli("; ".join("disable server be/s%d; del server be/s%d" % (i, i) for i in ids))
+            self.assertEqual(out, "\nServer deleted.\n" * len(ids))
         out = first
         while True:
             b = s.recv(65536)
