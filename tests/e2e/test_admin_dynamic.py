@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from harness import HTTPConn, proxyd_only, scaled
+from harness import HTTPConn, http, proxyd_only, scaled
 from test_admin_socket import CliCase
 
 
@@ -194,6 +194,33 @@ class Shown(CliCase):
         self.assertEqual(rows["d1"][36], "L4OK")
 
 
+class Balancing(CliCase):
+
+    def spread(self, n):
+        return [http(self.addr, "GET", "/k%d" % i).header("X-Origin") for i in range(n)]
+
+    def test_consistent_hash_takes_the_new_server(self):
+        self.start_cli(origins=2, backend_lines=lambda o: "balance uri\nhash-type consistent\nserver s1 %s\n"
+                       % o[0].addr)
+        self.assertEqual(set(self.spread(40)), {"s1"})
+        self.assertEqual(self.run_cli("add server be/s2 %s" % self.origins[1].addr), "New server registered.\n\n")
+        self.assertEqual(self.run_cli("enable server be/s2"), "\n")
+        after = self.spread(40)
+        self.assertEqual(set(after), {"s1", "s2"})
+        # the same key goes to the same server every time
+        self.assertEqual(after, self.spread(40))
+        # and comes back to s1 once s2 is gone
+        self.run_cli("disable server be/s2")
+        self.assertEqual(self.run_cli("del server be/s2"), "Server deleted.\n")
+        self.assertEqual(set(self.spread(40)), {"s1"})
+
+    def test_leastconn_takes_the_new_server(self):
+        self.start_cli(origins=2, backend_lines=lambda o: "balance leastconn\nserver s1 %s\n" % o[0].addr)
+        self.run_cli("add server be/s2 %s" % self.origins[1].addr)
+        self.run_cli("enable server be/s2")
+        self.assertIn("s2", self.spread(10))
+
+
 class UnderTraffic(CliCase):
 
     def test_added_server_gets_its_share(self):
@@ -223,7 +250,8 @@ class UnderTraffic(CliCase):
         self.assertTrue(t.wait_hits("s2", 20, 5))
         self.assertEqual(self.run_cli("disable server be/s2"), "\n")
         # streams still on it finish first: then it goes
-        deadline = time.monotonic() + scaled(5)
+        # (HAProxy closes the idle connections to it after pool-purge-delay, 5s)
+        deadline = time.monotonic() + scaled(15)
         while True:
             out = self.run_cli("del server be/s2")
             if out == "Server deleted.\n" or time.monotonic() > deadline:

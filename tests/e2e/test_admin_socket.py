@@ -66,8 +66,11 @@ class CliCase(ProxyTestCase):
     def start_cli(self, backend_lines=None, frontend="", global_lines="", origins=2, defaults="",
                   configured=None):
         """<configured>: how many of the origins the backend declares (all
-        by default), the others being there for "add server"."""
+        by default), the others being there for "add server".
+        <backend_lines> may be a function of the origins."""
         self.origins = [self.origin(name="s%d" % (i + 1)) for i in range(origins)]
+        if callable(backend_lines):
+            backend_lines = backend_lines(self.origins)
         if backend_lines is None:
             backend_lines = "".join("server s%d %s\n" % (i + 1, o.addr)
                                     for i, o in enumerate(self.origins[:configured]))
