@@ -104,6 +104,18 @@ class Messages(CliCase):
         # nothing was added
         self.assertEqual(self.run_cli("del server be/d1"), "No such server.\n")
 
+    def test_tls_options(self):
+        self.assertEqual(self.run_cli("add server be/t1 %s ssl verify none" % self.o.addr),
+                         "New server registered.\n\n")
+        self.assertEqual(self.run_cli("add server be/t2 %s ssl verify none sni str(x)" % self.o.addr)
+                         .endswith("\n\n"), True)
+        out = self.run_cli("add server be/t3 %s ssl" % self.o.addr)
+        self.assertTrue(out.startswith("verify is enabled by default but no CA file specified."), out)
+        self.assertEqual(self.run_cli("del server be/t1"), "Server deleted.\n")
+        # t4 stays until exit: its TLS context is freed then
+        self.assertEqual(self.run_cli("add server be/t4 %s ssl verify none" % self.o.addr),
+                         "New server registered.\n\n")
+
     def test_only_servers_in_maintenance(self):
         self.run_cli("add server be/d1 %s" % self.o.addr)
         self.assertEqual(self.run_cli("enable server be/d1"), "\n")
