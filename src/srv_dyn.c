@@ -184,6 +184,7 @@ struct server *srv_dyn_add(struct proxy *be, const char *name, const char *addr,
 		return NULL;
 	}
 	if (srv->c.ssl && ssl_srv_build(srv, srv->c.ssl, aerr, sizeof(aerr)) < 0) {
+		ssl_srv_free(srv);   /* what the build left (at start-up, the exit frees it) */
 		release_runtime(srv);
 		snprintf(err, errlen, "%s\n", aerr);
 		return NULL;
