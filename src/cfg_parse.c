@@ -88,7 +88,12 @@ void cfg_alert(struct cfg_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ha_alert("config : parsing [%s:%d] : %s", ctx->file, ctx->line, msg);
+	if (ctx->errbuf) {
+		if (!(ctx->err & ERR_ALERT))
+			snprintf(ctx->errbuf, ctx->errlen, "%s", msg);
+	} else {
+		ha_alert("config : parsing [%s:%d] : %s", ctx->file, ctx->line, msg);
+	}
 	ctx->err |= ERR_ALERT | ERR_FATAL;
 }
 
@@ -100,7 +105,8 @@ void cfg_warn(struct cfg_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ha_warning("config : parsing [%s:%d] : %s", ctx->file, ctx->line, msg);
+	if (!ctx->errbuf)
+		ha_warning("config : parsing [%s:%d] : %s", ctx->file, ctx->line, msg);
 	ctx->err |= ERR_WARN;
 }
 

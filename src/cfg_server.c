@@ -112,22 +112,24 @@ static const char *srv_kw_suggest(const char *name)
 }
 
 /* Applies the options args[0..nargs) to <sc> (and <srv>). <what> names the
- * line in messages: "'server be/s1'" or "'default-server'". */
-static int parse_srv_options(struct cfg_ctx *ctx, const char *what, struct srv_conf *sc,
+ * line in messages: "'server be/s1'", "'default-server'", or "" for the
+ * admin socket, whose messages are HAProxy's (no prefix). */
+int srv_parse_options(struct cfg_ctx *ctx, const char *what, struct srv_conf *sc,
                              struct server *srv, char **args, int nargs)
 {
 	const char *kwsave = ctx->kw;
+	const char *sep = *what ? " : " : "";
 	int ret = 0;
 
 	for (int i = 0; i < nargs;) {
 		const struct srv_kw *k = srv_kw_find(args[i]);
 		if (!k) {
 			if (srv_kw_unsupported(args[i])) {
-				cfg_alert(ctx, "%s : '%s' is a valid HAProxy server option but is not supported "
-				          "yet by proxyd", what, args[i]);
+				cfg_alert(ctx, "%s%s'%s' is a valid HAProxy server option but is not supported "
+				          "yet by proxyd", what, sep, args[i]);
 			} else {
 				const char *hint = srv_kw_suggest(args[i]);
-				cfg_alert(ctx, "%s : unknown keyword '%s'%s%s%s", what, args[i],
+				cfg_alert(ctx, "%s%sunknown keyword '%s'%s%s%s", what, sep, args[i],
 				          hint ? "; did you mean '" : "", hint ? hint : "", hint ? "' maybe ?" : "");
 			}
 			/* its arguments are unknown too: one error per line is clearer */
@@ -135,10 +137,10 @@ static int parse_srv_options(struct cfg_ctx *ctx, const char *what, struct srv_c
 			break;
 		}
 		if (!srv && !(k->flags & SRV_KW_DEFAULT_OK)) {
-			cfg_alert(ctx, "%s : '%s' is not allowed on default-server lines", what, k->name);
+			cfg_alert(ctx, "%s%s'%s' is not allowed on default-server lines", what, sep, k->name);
 			ret = -1;
 		} else if (k->nargs && i + k->nargs >= nargs) {
-			cfg_alert(ctx, "%s : '%s' expects %d argument%s", what, k->name, k->nargs,
+			cfg_alert(ctx, "%s%s'%s' expects %d argument%s", what, sep, k->name, k->nargs,
 			          k->nargs > 1 ? "s" : "");
 			ret = -1;
 		} else if (k->parse(ctx, sc, srv, args + i) < 0) {
@@ -184,7 +186,7 @@ static int parse_server(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 	srv->addr = as.ss;
 	srv->addrlen = as.len;
 	srv->addr_text = cfg_strdup(args[1]);
-	if (parse_srv_options(ctx, what, &srv->c, srv, args + 2, nargs - 2) < 0)
+	if (srv_parse_options(ctx, what, &srv->c, srv, args + 2, nargs - 2) < 0)
 		return -1;
 	list_append(&be->servers, &srv->list);
 	srv->puid = ++be->nb_srv;
@@ -193,7 +195,7 @@ static int parse_server(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **arg
 
 static int parse_default_server(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **args, int nargs)
 {
-	return parse_srv_options(ctx, "'default-server'", &ctx->px->c.defsrv, NULL, args, nargs);
+	return srv_parse_options(ctx, "'default-server'", &ctx->px->c.defsrv, NULL, args, nargs);
 }
 
 static const struct cfg_kw server_cfg_kws[] = {

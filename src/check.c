@@ -809,6 +809,27 @@ int checks_start(struct ev_loop *loop)
 	return 0;
 }
 
+void check_start_server(struct server *srv)
+{
+	struct check *c = &srv->check;
+
+	if (!srv->c.ck.enabled || !chk_loop)
+		return;
+	c->fd = -1;
+	ev_init(&c->timer, check_timer_cb);
+	c->timer.data = c;
+	arm_timer(c, now_ms() + (uint64_t)srv->c.ck.inter);
+}
+
+void check_stop_server(struct server *srv)
+{
+	if (!srv->c.ck.enabled || !chk_loop)
+		return;
+	close_conn(&srv->check);
+	ev_timer_stop(chk_loop, &srv->check.timer);
+	ev_clear_pending(chk_loop, &srv->check.timer);
+}
+
 void checks_stop(void)
 {
 	struct proxy *px;

@@ -469,6 +469,12 @@ enum cli_ret cli_err(struct cli_ctx *c, const char *msg)
 	return cli_msg(c, msg);
 }
 
+enum cli_ret cli_err_noeol(struct cli_ctx *c, const char *msg)
+{
+	c->no_eol = 1;
+	return cli_msg(c, msg);
+}
+
 /*------------------------------------------------------------------------
  * Lookups shared by the commands
  */
@@ -734,6 +740,7 @@ static int run_line(struct cli_conn *c)
 			memset(c->ctx.pos, 0, sizeof(c->ctx.pos));
 			memset(&c->ctx.st, 0, sizeof(c->ctx.st));
 			c->ctx.priv = NULL;
+			c->ctx.no_eol = 0;
 			if (n == 0) {
 				c->cur_cmd++;
 				continue;   /* an empty command prints nothing */
@@ -765,7 +772,8 @@ static int run_line(struct cli_conn *c)
 		c->busy = 0;
 		if (c->closing)
 			break;   /* quit: no answer at all */
-		cli_write(&c->ctx, "\n", 1);
+		if (!c->ctx.no_eol)
+			cli_write(&c->ctx, "\n", 1);
 		c->cur_cmd++;
 	}
 	free(c->payload);

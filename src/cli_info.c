@@ -142,8 +142,113 @@ static enum cli_ret cmd_show_errors(struct cli_ctx *c)
 /*------------------------------------------------------------------------
  * show info / show version / show backend
  */
+/* "show info typed": HAProxy 2.6.12's position and tags (origin, nature,
+ * scope) and type of each "Name: value" line. */
+struct info_typed {
+	const char *name;
+	int pos;
+	const char *tags, *type;
+};
+
+static const struct info_typed info_typed[] = {
+	{ "Name", 0, "POS", "str" },
+	{ "Version", 1, "POS", "str" },
+	{ "Release_date", 2, "POS", "str" },
+	{ "Nbthread", 3, "CGS", "u32" },
+	{ "Nbproc", 4, "CGS", "u32" },
+	{ "Process_num", 5, "KGP", "u32" },
+	{ "Pid", 6, "SGP", "u32" },
+	{ "Uptime", 7, "MDP", "str" },
+	{ "Uptime_sec", 8, "MDP", "u32" },
+	{ "Memmax_MB", 9, "CLP", "u32" },
+	{ "PoolAlloc_MB", 10, "MGP", "u32" },
+	{ "PoolUsed_MB", 11, "MGP", "u32" },
+	{ "PoolFailed", 12, "MCP", "u32" },
+	{ "Ulimit-n", 13, "CLP", "u32" },
+	{ "Maxsock", 14, "CLP", "u32" },
+	{ "Maxconn", 15, "CLP", "u32" },
+	{ "Hard_maxconn", 16, "CLP", "u32" },
+	{ "CurrConns", 17, "MGP", "u32" },
+	{ "CumConns", 18, "MCP", "u32" },
+	{ "CumReq", 19, "MCP", "u32" },
+	{ "MaxSslConns", 20, "MMP", "u32" },
+	{ "CurrSslConns", 21, "MGP", "u32" },
+	{ "CumSslConns", 22, "MCP", "u32" },
+	{ "Maxpipes", 23, "CLP", "u32" },
+	{ "PipesUsed", 24, "MGP", "u32" },
+	{ "PipesFree", 25, "MGP", "u32" },
+	{ "ConnRate", 26, "MRP", "u32" },
+	{ "ConnRateLimit", 27, "CLP", "u32" },
+	{ "MaxConnRate", 28, "MMP", "u32" },
+	{ "SessRate", 29, "MRP", "u32" },
+	{ "SessRateLimit", 30, "CLP", "u32" },
+	{ "MaxSessRate", 31, "MRP", "u32" },
+	{ "SslRate", 32, "MRP", "u32" },
+	{ "SslRateLimit", 33, "CLP", "u32" },
+	{ "MaxSslRate", 34, "MMP", "u32" },
+	{ "SslFrontendKeyRate", 35, "MGP", "u32" },
+	{ "SslFrontendMaxKeyRate", 36, "MMP", "u32" },
+	{ "SslFrontendSessionReuse_pct", 37, "MGP", "u32" },
+	{ "SslBackendKeyRate", 38, "MRP", "u32" },
+	{ "SslBackendMaxKeyRate", 39, "MMP", "u32" },
+	{ "SslCacheLookups", 40, "MCP", "u32" },
+	{ "SslCacheMisses", 41, "MCP", "u32" },
+	{ "CompressBpsIn", 42, "MRP", "u32" },
+	{ "CompressBpsOut", 43, "MRP", "u32" },
+	{ "CompressBpsRateLim", 44, "CLP", "u32" },
+	{ "Tasks", 47, "MGP", "u32" },
+	{ "Run_queue", 48, "MGP", "u32" },
+	{ "Idle_pct", 49, "MaP", "u32" },
+	{ "node", 50, "COS", "str" },
+	{ "Stopping", 52, "MGP", "u32" },
+	{ "Jobs", 53, "MGP", "u32" },
+	{ "Unstoppable Jobs", 54, "MGP", "u32" },
+	{ "Listeners", 55, "MGP", "u32" },
+	{ "ActivePeers", 56, "MGP", "u32" },
+	{ "ConnectedPeers", 57, "MGP", "u32" },
+	{ "DroppedLogs", 58, "MGP", "u32" },
+	{ "BusyPolling", 59, "MGP", "u32" },
+	{ "FailedResolutions", 60, "MGP", "u32" },
+	{ "TotalBytesOut", 61, "MGP", "u64" },
+	{ "TotalSplicdedBytesOut", 62, "MGP", "u64" },
+	{ "BytesOutRate", 63, "MRP", "u64" },
+	{ "DebugCommandsIssued", 64, "MGP", "u32" },
+	{ "CumRecvLogs", 65, "MCP", "u32" },
+	{ "Build info", 66, "POS", "str" },
+	{ "Memmax_bytes", 67, "CLP", "u32" },
+	{ "PoolAlloc_bytes", 68, "MGP", "u64" },
+	{ "PoolUsed_bytes", 69, "MGP", "u64" },
+	{ "Start_time_sec", 70, "MDP", "u32" },
+	{ "Tainted", 71, "SGP", "str" },
+	{ NULL, 0, NULL, NULL }
+};
+
+/* Writes the "Name: value" lines of <text> in the typed form. */
+static void print_info_typed(struct cli_ctx *c, const char *text)
+{
+	while (*text) {
+		const char *eol = strchr(text, '\n');
+		size_t len = eol ? (size_t)(eol - text) : strlen(text);
+		const char *sep = memchr(text, ':', len);
+		if (sep) {
+			size_t nl = (size_t)(sep - text);
+			for (const struct info_typed *t = info_typed; t->name; t++) {
+				if (strlen(t->name) == nl && !memcmp(t->name, text, nl)) {
+					const char *v = sep + 1 + (sep + 1 < text + len && sep[1] == ' ');
+					cli_printf(c, "%d.%s.1:%s:%s:%.*s\n", t->pos, t->name, t->tags, t->type,
+					           (int)(text + len - v), v);
+					break;
+				}
+			}
+		}
+		text += len + (eol != NULL);
+	}
+}
+
 static enum cli_ret cmd_show_info(struct cli_ctx *c)
 {
+	char text[4096];
+	size_t tl;
 	struct rlimit rl;
 	struct proxy *px;
 	char node[256];
@@ -164,7 +269,7 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 		for (int t = 0; px->fe_counters && t < global.nbthread; t++)
 			bytes_out += px->fe_counters[t].bytes_out;
 	}
-	cli_printf(c,
+	tl = (size_t)snprintf(text, sizeof(text),
 	           "Name: proxyd\nVersion: %s\nRelease_date: %s\nNbthread: %d\nNbproc: 1\nProcess_num: 1\nPid: %d\n"
 	           "Uptime: %llud %lluh%02llum%02llus\nUptime_sec: %llu\nMemmax_MB: 0\nPoolAlloc_MB: 0\n"
 	           "PoolUsed_MB: 0\nPoolFailed: 0\nUlimit-n: %llu\nMaxsock: %llu\nMaxconn: %d\nHard_maxconn: %d\n"
@@ -178,7 +283,9 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	           global.maxsock ? (unsigned long long)global.maxsock : (unsigned long long)rl.rlim_cur,
 	           global.maxconn, global.maxconn,
 	           global.actconn, (unsigned long long)global.cum_conns, (unsigned long long)global.cum_req);
-	cli_printf(c,
+	if (tl >= sizeof(text))
+		tl = sizeof(text) - 1;
+	snprintf(text + tl, sizeof(text) - tl,
 	           "MaxSslConns: 0\nCurrSslConns: 0\nCumSslConns: 0\nMaxpipes: 0\nPipesUsed: 0\nPipesFree: 0\n"
 	           "ConnRate: 0\nConnRateLimit: 0\nMaxConnRate: 0\nSessRate: 0\nSessRateLimit: 0\nMaxSessRate: 0\n"
 	           "SslRate: 0\nSslRateLimit: 0\nMaxSslRate: 0\nSslFrontendKeyRate: 0\nSslFrontendMaxKeyRate: 0\n"
@@ -195,6 +302,10 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	           stats_description ? "\n" : "", global.stopping,
 	           global.actconn + nb_listeners, nb_listeners, (unsigned long long)log_global.dropped,
 	           (unsigned long long)bytes_out, proxyd_version, (unsigned long long)(global.start_ms / 1000));
+	if (c->nargs > 2 && !strcmp(c->args[2], "typed"))
+		print_info_typed(c, text);
+	else
+		cli_printf(c, "%s", text);
 	return CLI_DONE;
 }
 
@@ -302,7 +413,7 @@ static enum cli_ret cmd_show_table(struct cli_ctx *c)
 }
 
 static const struct cli_cmd info_cmds[] = {
-	{ { "show", "info" }, "show info", "report information about the running process", CLI_LVL_USER,
+	{ { "show", "info" }, "show info [typed]", "report information about the running process", CLI_LVL_USER,
 	  cmd_show_info },
 	{ { "show", "version" }, "show version", "show version of the current process", CLI_LVL_USER,
 	  cmd_show_version },

@@ -14,6 +14,12 @@ struct stat_dump {
 	struct stats_cursor cur;
 	int started;
 	int json;
+	int typed;
+	int in_row;              /* typed: a row is being written... */
+	int col;                 /* ...from this column */
+	unsigned char obj;
+	const struct proxy *px;
+	const struct server *srv;
 	int iid;                 /* -1: every proxy */
 	int types;               /* bits 1 frontend, 2 backend, 4 server */
 	int sid;                 /* -1: every server */
@@ -32,7 +38,8 @@ static int parse_filters(struct cli_ctx *c, struct stat_dump *d, unsigned *flags
 	d->iid = -1;
 	d->types = 7;
 	d->sid = -1;
-	if (c->nargs >= 5 && strcmp(c->args[2], "typed") && strcmp(c->args[2], "json")) {
+	if (c->nargs >= 5 && strcmp(c->args[2], "typed") && strcmp(c->args[2], "json") && strcmp(c->args[2], "up") &&
+	    strcmp(c->args[2], "no-maint")) {
 		const struct proxy *px = cli_find_proxy(c->args[2], PR_CAP_FE | PR_CAP_BE);
 		char *end;
 		long id = strtol(c->args[2], &end, 10);
@@ -55,7 +62,9 @@ static int parse_filters(struct cli_ctx *c, struct stat_dump *d, unsigned *flags
 			*flags |= STATS_F_UP;
 		else if (!strcmp(c->args[i], "no-maint"))
 			*flags |= STATS_F_NO_MAINT;
-		else if (!strcmp(c->args[i], "typed") || !strcmp(c->args[i], "desc")) {
+		else if (!strcmp(c->args[i], "typed"))
+			d->typed = 1;
+		else if (!strcmp(c->args[i], "desc")) {
 			cli_printf(c, "'show stat %s' is not supported yet by proxyd (use the CSV or json).\n", c->args[i]);
 			return -1;
 		}
@@ -72,6 +81,39 @@ static int wanted(const struct stat_dump *d, enum stats_obj obj, const struct pr
 	if (d->types >= 0 && !(d->types & bit))
 		return 0;
 	return !(srv && d->sid >= 0 && srv->puid != d->sid);
+}
+
+/* One line per field: a row is written over several calls when the
+ * output fills up (it is filled again from where it stopped). */
+static enum cli_ret dump_typed(struct cli_ctx *c, struct stat_dump *d)
+{
+	uint64_t now = th_now_ms(curr_th ? curr_th : &threads[0]);
+	struct stats_row row;
+	char line[1024];
+
+	for (;;) {
+		if (!d->in_row) {
+			enum stats_obj obj;
+			const struct proxy *px;
+			const struct server *srv;
+			if (!stats_next_row(&d->cur, &obj, &px, &srv))
+				return CLI_DONE;
+			if (!wanted(d, obj, px, srv))
+				continue;
+			d->in_row = 1;
+			d->col = 0;
+			d->obj = (unsigned char)obj;
+			d->px = px;
+			d->srv = srv;
+		}
+		stats_fill(&row, (enum stats_obj)d->obj, d->px, d->srv, d->cur.flags, now);
+		for (; d->col < ST_F_HAPROXY_END; d->col++) {
+			size_t n = stats_typed_line(&row, d->col, line, sizeof(line));
+			if (n && cli_write(c, line, n) < 0)
+				return CLI_MORE;
+		}
+		d->in_row = 0;
+	}
 }
 
 static enum cli_ret cmd_show_stat(struct cli_ctx *c)
@@ -92,6 +134,8 @@ static enum cli_ret cmd_show_stat(struct cli_ctx *c)
 	}
 	if (d->json)
 		return stats_json_dump(&d->cur, cli_sink, c) ? CLI_DONE : CLI_MORE;
+	if (d->typed)
+		return dump_typed(c, d);
 	if (d->started == 1) {
 		size_t n = stats_csv_header(d->cur.flags, line, sizeof(line));
 		if (cli_write(c, line, n) < 0)
@@ -118,8 +162,8 @@ static enum cli_ret cmd_show_stat(struct cli_ctx *c)
 }
 
 static const struct cli_cmd stat_cmds[] = {
-	{ { "show", "stat" }, "show stat [json|up|no-maint]", "report counters for each proxy and server (CSV or "
-	  "json)", CLI_LVL_USER, cmd_show_stat },
+	{ { "show", "stat" }, "show stat [typed|json|up|no-maint]", "report counters for each proxy and server (CSV, "
+	  "typed or json)", CLI_LVL_USER, cmd_show_stat },
 	{ { NULL } }
 };
 

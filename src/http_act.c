@@ -361,6 +361,7 @@ static int parse_redirect_kw(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 	struct act_rule *rule = cfg_alloc(sizeof(*rule));
 	int cur = 0;
 
+	rule->name = "redirect";
 	rule->file = ctx->file;
 	rule->line = ctx->line;
 	if (parse_redirect(ctx, rule, args, nargs, &cur) < 0)

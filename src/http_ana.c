@@ -65,7 +65,7 @@ size_t http_txn_size(void)
 	       (size_t)vars_txn_slots() * sizeof(struct var_value) + http_arena_size();
 }
 
-static struct http_txn *txn_new(struct stream *s)
+struct http_txn *http_txn_new(struct stream *s)
 {
 	struct http_txn *txn = pool_alloc(&s->th->pool_txn);
 	/* HAProxy accepts tune.http.maxhdr - 1 header lines: match it */
@@ -281,7 +281,7 @@ void http_reply_send(struct stream *s, const struct http_reply *r, int force_clo
 	if (!s->txn) {
 		/* e.g. a 408 before any byte: still a transaction for the log,
 		 * which started when the connection became idle, as HAProxy's */
-		s->txn = txn_new(s);
+		s->txn = http_txn_new(s);
 		if (!s->txn) {
 			s->flags |= SF_KILL;
 			return;
@@ -532,7 +532,7 @@ void http_req_step(struct stream *s)
 			return;
 		}
 		stream_req_compact(s);
-		txn = s->txn = txn_new(s);
+		txn = s->txn = http_txn_new(s);
 		if (!txn) {
 			stream_set_term(s, TERM_RESOURCE, PHASE_REQ);
 			s->flags |= SF_KILL;

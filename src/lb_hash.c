@@ -271,6 +271,28 @@ static enum lb_result hash_pick(struct proxy *be, struct stream *s, const struct
 	return LB_OK;
 }
 
+/* hash_pick() without moving the rotation of keyless requests (the map
+ * is rebuilt if a server changed, as the next pick would). */
+static enum lb_result hash_peek(struct proxy *be, struct stream *s, struct server **out)
+{
+	struct hash_state *st = be->lb_state;
+
+	if (st->dirty)
+		rebuild(be, st);
+	if (!st->map_size)
+		return no_server(be);
+	if (s->flags & SF_LB_KEY)
+		return hash_pick(be, s, NULL, out);
+	for (int i = 0; i < st->map_size; i++) {
+		struct server *srv = st->map[(st->rr + (unsigned)i) % (unsigned)st->map_size];
+		if (!srv_full(srv)) {
+			*out = srv;
+			return LB_OK;
+		}
+	}
+	return LB_FULL;
+}
+
 /*------------------------------------------------------------------------
  * Keys
  */
@@ -565,7 +587,7 @@ static int parse_random(struct cfg_ctx *ctx, struct proxy *be, char **args, int 
 
 #define HASH_ALGO(n, prep, parser) {                                              \
 	.name = n, .parse = parser, .init = hash_init, .prepare = prep, .pick = hash_pick, \
-	.update = hash_update, .deinit = hash_deinit, .hashed = 1,                        \
+	.update = hash_update, .deinit = hash_deinit, .peek = hash_peek, .hashed = 1,      \
 }
 
 static const struct lb_algo lb_source = HASH_ALGO("source", source_prepare, parse_source);

@@ -92,6 +92,13 @@ static enum lb_result lc_pick(struct proxy *be, struct stream *s, const struct s
 	return LB_OK;
 }
 
+/* lc_pick() changes nothing: the least loaded stays on top until a
+ * stream is taken */
+static enum lb_result lc_peek(struct proxy *be, struct stream *s, struct server **out)
+{
+	return lc_pick(be, s, NULL, out);
+}
+
 static void lc_deinit(struct proxy *be)
 {
 	struct lc_state *st = be->lb_state;
@@ -111,6 +118,7 @@ static const struct lb_algo lb_leastconn = {
 	.take = lc_refresh,
 	.drop = lc_refresh,
 	.deinit = lc_deinit,
+	.peek = lc_peek,
 	.dynamic = 1,
 };
 
@@ -124,6 +132,7 @@ static const struct lb_algo lb_first = {
 	.take = lc_refresh,
 	.drop = lc_refresh,
 	.deinit = lc_deinit,
+	.peek = lc_peek,
 	.dynamic = 1,
 };
 

@@ -212,6 +212,33 @@ static enum lb_result rr_pick(struct proxy *be, struct stream *s, const struct s
 	return LB_OK;
 }
 
+/* The server rr_pick() would serve, without moving anything: the
+ * eligible one with the earliest finish tag, counting those whose start
+ * the virtual time would reach (all of the earliest start when none is
+ * eligible yet). */
+static enum lb_result rr_peek(struct proxy *be, struct stream *s, struct server **out)
+{
+	const struct rr_state *st = be->lb_state;
+	struct server *best = st->elig.n ? st->elig.h[0] : NULL;
+	uint64_t best_f = best ? best->lb.key : 0;
+	uint64_t v = st->elig.n ? st->vtime : st->wait.n ? st->wait.h[0]->lb.key : 0;
+
+	if (!st->elig.n && !st->wait.n)
+		return none_left(be);
+	for (int i = 0; i < st->wait.n; i++) {
+		struct server *srv = st->wait.h[i];
+		uint64_t f = srv->lb.key + srv->lb.step;
+		if (srv->lb.key > v)
+			continue;
+		if (!best || f < best_f || (f == best_f && srv->lb.seq < best->lb.seq)) {
+			best = srv;
+			best_f = f;
+		}
+	}
+	*out = best;
+	return LB_OK;
+}
+
 static void rr_deinit(struct proxy *be)
 {
 	struct rr_state *st = be->lb_state;
@@ -232,6 +259,7 @@ static const struct lb_algo lb_roundrobin = {
 	.take = rr_refresh,
 	.drop = rr_refresh,
 	.deinit = rr_deinit,
+	.peek = rr_peek,
 	.dynamic = 1,
 };
 
@@ -245,6 +273,7 @@ static const struct lb_algo lb_static_rr = {
 	.take = rr_refresh,
 	.drop = rr_refresh,
 	.deinit = rr_deinit,
+	.peek = rr_peek,
 };
 
 LB_REGISTER(lb_static_rr);

@@ -391,8 +391,12 @@ static int prom_io(struct stream *s, struct svc_out *o)
 			                              list_elem(px->list.next, struct proxy, list);
 			if (c->phase == P_SRV) {
 				if (applies(P_SRV, px) && c->srv) {
-					stats_fill_srv(&row, c->srv, 0, now);
-					metric_lines(&b, c->phase, m, &row);
+					/* a server deleted while the dump waited: skipped,
+					 * its links still lead to the next one */
+					if (!c->srv->deleted) {
+						stats_fill_srv(&row, c->srv, 0, now);
+						metric_lines(&b, c->phase, m, &row);
+					}
 					next_srv = c->srv->list.next == &px->servers ? NULL :
 					           list_elem(c->srv->list.next, struct server, list);
 				}

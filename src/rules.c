@@ -232,6 +232,7 @@ static int parse_http_rule(struct cfg_ctx *ctx, const struct cfg_kw *kw, char **
 	}
 	struct act_rule *rule = cfg_alloc(sizeof(*rule));
 	int cur = 1;
+	rule->name = ak->name;
 	rule->file = ctx->file;
 	rule->line = ctx->line;
 	if (ak->parse(ctx, rule, args, nargs, &cur) < 0)

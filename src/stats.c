@@ -560,6 +560,8 @@ void stats_cursor_init(struct stats_cursor *c, unsigned flags, const struct stat
 
 static int srv_shown(const struct stats_cursor *c, const struct server *srv)
 {
+	if (srv->deleted)
+		return 0;   /* a cursor that stopped on it before "del server" */
 	if ((c->flags & STATS_F_NO_MAINT) && (srv->admin & SRV_ADMF_MAINT))
 		return 0;
 	if ((c->flags & STATS_F_UP) && (srv->state == SRV_ST_STOPPED || (srv->admin & SRV_ADMF_MAINT)))

@@ -51,6 +51,10 @@ struct cfg_ctx {
 	int inv;                   /* "no" prefix */
 	int def;                   /* "default" prefix */
 	int err;                   /* ERR_* accumulated for the whole run */
+	/* Set by a caller parsing at run time (admin socket "add server"):
+	 * the first alert goes here instead of the log, warnings are dropped. */
+	char *errbuf;
+	size_t errlen;
 };
 
 /* "parsing [file:line] : msg": alert (error) or warning about the current line. */

@@ -27,4 +27,10 @@ extern struct registry srv_kws;
 /* Server options known from HAProxy but not implemented yet. */
 extern struct registry srv_unsupported_kws;   /* tables of const char * (NULL-terminated) */
 
+/* Applies the options args[0..nargs) to <sc> (and <srv>, NULL for
+ * default-server) with the registered keywords; <what> prefixes messages
+ * ("'server be/s1'"), "" for none. 0, or -1 after cfg_alert(). */
+int srv_parse_options(struct cfg_ctx *ctx, const char *what, struct srv_conf *sc, struct server *srv,
+                      char **args, int nargs);
+
 #endif

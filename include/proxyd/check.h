@@ -137,6 +137,10 @@ struct check {
 /* Builds every server's check state and schedules the first runs. */
 int checks_start(struct ev_loop *loop);
 void checks_stop(void);
+/* One server's checks, for servers added and deleted at run time (the
+ * first run one interval after the start). */
+void check_start_server(struct server *srv);
+void check_stop_server(struct server *srv);
 /* State changes with HAProxy's messages (checks, admin socket, stats
  * page): DOWN, NOLB ("stopping"), UP (or NOLB with <nolb>). */
 void srv_set_down(struct server *srv);

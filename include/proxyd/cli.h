@@ -47,6 +47,7 @@ struct cli_ctx {
 	const char *payload;     /* lines after "<<", or NULL */
 	size_t payload_len;
 	struct cli_conn *conn;
+	int no_eol;              /* no empty line after this answer (cli_err_noeol) */
 };
 
 struct cli_cmd {
@@ -67,6 +68,9 @@ int cli_write(struct cli_ctx *c, const char *s, size_t len);
 /* The usual one-line answers. */
 enum cli_ret cli_msg(struct cli_ctx *c, const char *msg);
 enum cli_ret cli_err(struct cli_ctx *c, const char *msg);
+/* An error of the commands HAProxy answers without the empty line (its
+ * "add server", "del server"...): <msg> then nothing. */
+enum cli_ret cli_err_noeol(struct cli_ctx *c, const char *msg);
 
 /* "<backend>/<server>" (names or #ids) -> the server, or NULL after
  * writing HAProxy's error ("No such backend." / "No such server."). */

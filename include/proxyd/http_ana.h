@@ -27,6 +27,9 @@ void http_cli_timeout(struct stream *s);
 void http_srv_timeout(struct stream *s);
 /* Size of a transaction object for the configured limits. */
 size_t http_txn_size(void);
+/* A new transaction for <s> (from its thread's pool), its messages ready
+ * to begin; NULL without memory. */
+struct http_txn *http_txn_new(struct stream *s);
 /* Frees the current transaction, if any. */
 void http_txn_free(struct stream *s);
 

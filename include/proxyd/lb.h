@@ -56,6 +56,9 @@ struct lb_algo {
 	void (*take)(struct proxy *be, struct server *srv);
 	void (*drop)(struct proxy *be, struct server *srv);
 	void (*deinit)(struct proxy *be);
+	/* What pick() would choose for <s> now, changing nothing (the admin
+	 * socket's "show route"). NULL when it cannot be told (random). */
+	enum lb_result (*peek)(struct proxy *be, struct stream *s, struct server **srv);
 	int dynamic;     /* weights may change at run time (else only 0 or 100%) */
 	int hashed;      /* a key decides the server: a failed one is not left at once (redispatch) */
 };

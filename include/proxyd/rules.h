@@ -32,6 +32,7 @@ struct act_rule {
 	struct list list;
 	act_fn exec;
 	struct cond *cond;           /* NULL: unconditional */
+	const char *name;            /* the action's keyword ("deny", "set-header"...) */
 	const char *file;
 	int line;
 	union {

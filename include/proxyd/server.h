@@ -65,6 +65,8 @@ struct server {
 	int puid;                     /* numeric id (stats "sid") */
 	const char *conf_file;
 	int conf_line;
+	int dynamic;                  /* added at run time ("add server") */
+	int deleted;                  /* "del server": out of its backend, kept for readers (srv_dyn.c) */
 	struct srv_conf c;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;

@@ -116,7 +116,8 @@ void stats_fill(struct stats_row *row, enum stats_obj obj, const struct proxy *p
                 unsigned flags, uint64_t now_ms);
 
 /* Where a dump is: resumed from there once the reader has room again.
- * Proxies and servers never go away, so pointers are stable. */
+ * Proxies never go away, and a deleted server stays in memory, still
+ * linked to the server that followed it, so pointers stay valid. */
 struct stats_cursor {
 	unsigned char phase;     /* what comes next (owned by the output) */
 	unsigned char sub;
@@ -153,6 +154,9 @@ int stats_csv_dump(struct stats_cursor *c, stats_write_fn write, void *arg);
  * or 0 when it does not fit. */
 size_t stats_csv_line(const struct stats_row *row, unsigned flags, char *dst, size_t size);
 size_t stats_csv_header(unsigned flags, char *dst, size_t size);
+/* HAProxy's typed line for column <col> of <row> ("show stat typed"):
+ * its length, 0 for an empty field (no line) or no room. */
+size_t stats_typed_line(const struct stats_row *row, int col, char *dst, size_t size);
 /* The same rows as JSON, as HAProxy's "show stat json". */
 int stats_json_dump(struct stats_cursor *c, stats_write_fn write, void *arg);
 

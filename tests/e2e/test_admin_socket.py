@@ -63,10 +63,17 @@ class Interactive:
 
 class CliCase(ProxyTestCase):
 
-    def start_cli(self, backend_lines=None, frontend="", global_lines="", origins=2, defaults=""):
+    def start_cli(self, backend_lines=None, frontend="", global_lines="", origins=2, defaults="",
+                  configured=None):
+        """<configured>: how many of the origins the backend declares (all
+        by default), the others being there for "add server".
+        <backend_lines> may be a function of the origins."""
         self.origins = [self.origin(name="s%d" % (i + 1)) for i in range(origins)]
+        if callable(backend_lines):
+            backend_lines = backend_lines(self.origins)
         if backend_lines is None:
-            backend_lines = "".join("server s%d %s\n" % (i + 1, o.addr) for i, o in enumerate(self.origins))
+            backend_lines = "".join("server s%d %s\n" % (i + 1, o.addr)
+                                    for i, o in enumerate(self.origins[:configured]))
         self.sock = self.path("admin.sock")
         self.usock = self.path("user.sock")
         self.osock = self.path("oper.sock")
@@ -385,3 +392,33 @@ class Reports(CliCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Docs(CliCase):
+
+    @proxyd_only("checks proxyd's manual")
+    def test_every_command_is_in_the_manual(self):
+        """Each command "help" lists appears in the ADMIN SOCKET section of
+        proxyd.cfg(5) (rendered as text)."""
+        self.start_cli()
+        man = os.path.join(os.path.dirname(__file__), "..", "..", "man", "proxyd.cfg.5")
+        env = dict(os.environ, MANWIDTH="200", MANPAGER="cat", PAGER="cat")
+        p = subprocess.run(["man", "-l", man], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                           timeout=scaled(30))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        text = p.stdout.decode()
+        text = re.sub(r".\x08", "", text)
+        section = text[text.index("ADMIN SOCKET"):]
+        section = re.sub(r"\s+", " ", section)
+        cmds = []
+        for line in self.run_cli("help").splitlines()[1:]:
+            words = []
+            for w in line.split(":")[0].split():
+                if not re.match(r"^[a-z-]+$", w):
+                    break
+                words.append(w)
+            if words:
+                cmds.append(" ".join(words))
+        self.assertGreater(len(cmds), 20)
+        missing = [c for c in cmds if c not in section]
+        self.assertEqual(missing, [])
