@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <ev.h>
@@ -189,6 +190,37 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	return CLI_DONE;
 }
 
+/* show activity: HAProxy's per-thread lines "name: total [ t1 t2 ... ]",
+ * those proxyd measures (the others are not printed). */
+static void activity_line(struct cli_ctx *c, const char *name, _Atomic uint64_t *first, size_t stride)
+{
+	char line[4096];
+	uint64_t tot = 0;
+	size_t n = 0;
+
+	for (int t = 0; t < global.nbthread; t++)
+		tot += *(_Atomic uint64_t *)((char *)first + (size_t)t * stride);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: %llu [", name, (unsigned long long)tot);
+	for (int t = 0; t < global.nbthread && n < sizeof(line); t++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %llu",
+		                      (unsigned long long)*(_Atomic uint64_t *)((char *)first + (size_t)t * stride));
+	cli_printf(c, "%s ]\n", line);
+}
+
+static enum cli_ret cmd_show_activity(struct cli_ctx *c)
+{
+	struct timeval tv;
+
+	if (!threads)
+		return CLI_DONE;
+	gettimeofday(&tv, NULL);
+	cli_printf(c, "thread_id: %d (1..%d)\ndate_now: %lld.%06ld\n", curr_th ? curr_th->tid + 1 : 1,
+	           global.nbthread, (long long)tv.tv_sec, (long)tv.tv_usec);
+	activity_line(c, "loops", &threads[0].loops, sizeof(threads[0]));
+	activity_line(c, "accepted", &threads[0].accepted, sizeof(threads[0]));
+	return CLI_DONE;
+}
+
 static enum cli_ret cmd_show_version(struct cli_ctx *c)
 {
 	cli_printf(c, "%s\n", proxyd_version);
@@ -217,6 +249,10 @@ static enum cli_ret cmd_show_sess(struct cli_ctx *c)
 
 	for (int t = 0; t < global.nbthread; t++) {
 		struct stream *s;
+		/* another thread's streams: its lock keeps them alive while they
+		 * are printed (their fields are a snapshot, as HAProxy's) */
+		if (threads_multi())
+			pthread_mutex_lock(&threads[t].streams_lock);
 		list_for_each(s, &threads[t].streams, list) {
 			char src[128];
 			if (++n <= *done)
@@ -227,10 +263,15 @@ static enum cli_ret cmd_show_sess(struct cli_ctx *c)
 			               s->src.sa.sa_family == AF_INET6 ? "tcpv6" : s->src.sa.sa_family == AF_UNIX ? "unix_stream" :
 			               "tcpv4", src, s->fe->id, s->be ? s->be->id : "<NONE>", s->srv ? s->srv->id : "<none>",
 			               0, (unsigned long long)((now - s->t_accept) / 1000), s->progress, s->flags,
-			               s->txn ? (unsigned)s->txn->status : 0u, s->cli.fd, s->sc ? s->sc->fd : -1) < 0)
+			               s->txn ? (unsigned)s->txn->status : 0u, s->cli.fd, s->sc ? s->sc->fd : -1) < 0) {
+				if (threads_multi())
+					pthread_mutex_unlock(&threads[t].streams_lock);
 				return CLI_MORE;
+			}
 			*done = n;
 		}
+		if (threads_multi())
+			pthread_mutex_unlock(&threads[t].streams_lock);
 	}
 	return CLI_DONE;
 }
@@ -270,7 +311,11 @@ static enum cli_ret cmd_show_table(struct cli_ctx *c)
 		list_for_each(px, &proxies, list) {
 			if (!px->table)
 				continue;
+			if (threads_multi())
+				pthread_mutex_lock(&px->table->lock);
 			stktable_dump_header(px->table, head, sizeof(head));
+			if (threads_multi())
+				pthread_mutex_unlock(&px->table->lock);
 			cli_printf(c, "%s\n", head);
 		}
 		return CLI_DONE;
@@ -281,13 +326,22 @@ static enum cli_ret cmd_show_table(struct cli_ctx *c)
 	/* pos[0]: 0 before the header, then 1 + entries already written; a
 	 * piece starts again from the oldest entry and skips those */
 	if (c->pos[0] == 0) {
+		if (threads_multi())
+			pthread_mutex_lock(&px->table->lock);
 		stktable_dump_header(px->table, head, sizeof(head));
+		if (threads_multi())
+			pthread_mutex_unlock(&px->table->lock);
 		if (cli_printf(c, "%s\n", head) < 0)
 			return CLI_MORE;
 		c->pos[0] = 1;
 	}
 	struct table_dump d = { c, c->pos[0] - 1, 0, 0 };
+	/* the data threads use the table meanwhile */
+	if (threads_multi())
+		pthread_mutex_lock(&px->table->lock);
 	stktable_dump(px->table, now_ms(), emit_entry, &d);
+	if (threads_multi())
+		pthread_mutex_unlock(&px->table->lock);
 	c->pos[0] += d.written;
 	return d.full ? CLI_MORE : CLI_DONE;
 }
@@ -295,6 +349,8 @@ static enum cli_ret cmd_show_table(struct cli_ctx *c)
 static const struct cli_cmd info_cmds[] = {
 	{ { "show", "info" }, "show info", "report information about the running process", CLI_LVL_USER,
 	  cmd_show_info },
+	{ { "show", "activity" }, "show activity", "show per-thread activity stats (for support/developers)",
+	  CLI_LVL_USER, cmd_show_activity },
 	{ { "show", "version" }, "show version", "show version of the current process", CLI_LVL_USER,
 	  cmd_show_version },
 	{ { "show", "backend" }, "show backend", "list backends in the current running config", CLI_LVL_USER,

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <proxyd/addr.h>
@@ -85,6 +86,39 @@ fail:
 	return -1;
 }
 
+/* The sockets of threads 1..N-1: their own SO_REUSEPORT socket on an IP
+ * address, else thread 0's, shared. */
+static int bind_threads(struct listener *li)
+{
+	struct sockaddr *sa = (struct sockaddr *)&li->addr;
+	int one = 1;
+
+	li->thr = calloc((size_t)global.nbthread, sizeof(*li->thr));
+	if (!li->thr)
+		return -1;
+	for (int t = 0; t < global.nbthread; t++) {
+		struct li_thr *lt = &li->thr[t];
+		lt->li = li;
+		lt->fd = li->fd;
+		if (t == 0 || li->inherited || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+			continue;
+		int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		int backlog = li->bind->backlog ? li->bind->backlog : fe_maxconn(li->fe);
+		if (bind(fd, sa, li->addrlen) < 0 || listen(fd, backlog) < 0) {
+			/* e.g. a socket taken over without SO_REUSEPORT: shared */
+			close(fd);
+			continue;
+		}
+		lt->fd = fd;
+		lt->own_fd = 1;
+	}
+	return 0;
+}
+
 int listeners_bind_all(void)
 {
 	struct proxy *px;
@@ -93,7 +127,7 @@ int listeners_bind_all(void)
 
 	list_for_each(px, &proxies, list)
 		list_for_each(li, &px->listeners, fe_el)
-			if (bind_one(li) < 0)
+			if (bind_one(li) < 0 || bind_threads(li) < 0)
 				err = -1;
 	handover_close_unused();
 	return err;
@@ -101,18 +135,27 @@ int listeners_bind_all(void)
 
 static void li_pause(struct listener *li, struct thread_ctx *th)
 {
-	if (li->state == LI_READY) {
-		ev_io_stop(th->loop, &li->io);
-		li->state = LI_PAUSED;
+	struct li_thr *lt = &li->thr[th->tid];
+
+	if (lt->state == LI_READY) {
+		ev_io_stop(th->loop, &lt->io);
+		lt->state = LI_PAUSED;
 	}
 }
 
 static void li_resume(struct listener *li, struct thread_ctx *th)
 {
-	if (li->state == LI_PAUSED && li->fd >= 0) {
-		ev_io_start(th->loop, &li->io);
-		li->state = LI_READY;
+	struct li_thr *lt = &li->thr[th->tid];
+
+	if (lt->state == LI_PAUSED && lt->fd >= 0) {
+		ev_io_start(th->loop, &lt->io);
+		lt->state = LI_READY;
 	}
+}
+
+static int li_paused(const struct listener *li, const struct thread_ctx *th)
+{
+	return li->thr[th->tid].state == LI_PAUSED;
 }
 
 static void pause_all(struct thread_ctx *th)
@@ -134,14 +177,15 @@ static void resume_after_error(struct ev_loop *loop, ev_timer *w, int revents)
 
 	list_for_each(px, &proxies, list)
 		list_for_each(li, &px->listeners, fe_el)
-			if (li->state == LI_PAUSED && !px->listeners_paused && !global.listeners_paused &&
+			if (li_paused(li, th) && !px->listeners_paused && !global.listeners_paused &&
 			    (!li->bind->maxconn || li->nbconn < li->bind->maxconn))
 				li_resume(li, th);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct listener *li = w->data;
+	struct li_thr *lt = w->data;
+	struct listener *li = lt->li;
 	struct proxy *fe = li->fe;
 	struct thread_ctx *th = curr_th;
 
@@ -164,7 +208,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		int fd = accept4(li->fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lt->fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -195,6 +239,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		li->nbconn++;
 		global.actconn++;
 		global.cum_conns++;
+		th->accepted++;
 		stream_new(th, li, fd, (struct sockaddr *)&from, fromlen);
 	}
 }
@@ -206,20 +251,52 @@ void listeners_start(struct thread_ctx *th)
 
 	list_for_each(px, &proxies, list) {
 		list_for_each(li, &px->listeners, fe_el) {
-			ev_io_init(&li->io, accept_cb, li->fd, EV_READ);
-			li->io.data = li;
-			ev_io_start(th->loop, &li->io);
-			li->state = LI_READY;
+			struct li_thr *lt = &li->thr[th->tid];
+			ev_io_init(&lt->io, accept_cb, lt->fd, EV_READ);
+			lt->io.data = lt;
+			ev_io_start(th->loop, &lt->io);
+			lt->state = LI_READY;
+			if (th->tid == 0)
+				li->state = LI_READY;
 		}
+	}
+}
+
+void listeners_resume(struct thread_ctx *th)
+{
+	struct proxy *px;
+	struct listener *li;
+
+	list_for_each(px, &proxies, list)
+		if (!px->listeners_paused && !global.listeners_paused)
+			list_for_each(li, &px->listeners, fe_el)
+				if (!li->bind->maxconn || li->nbconn < li->bind->maxconn)
+					li_resume(li, th);
+}
+
+/* Limits that paused listeners were lifted: every thread looks at its own
+ * listeners (another thread may have paused its own and have no connection
+ * left whose end would resume them). */
+static void kick_all(struct thread_ctx *self)
+{
+	for (int t = 0; t < global.nbthread; t++) {
+		struct thread_ctx *th = &threads[t];
+		if (th == self)
+			continue;
+		th->listeners_kicked = 1;   /* a hint: read by its owner after the wake */
+		thread_wake(th);
 	}
 }
 
 void listener_release(struct listener *li, struct thread_ctx *th)
 {
 	struct proxy *fe = li->fe;
+	int kick = 0;
 
 	li->nbconn--;
 	global.actconn--;
+	if (threads_multi() && (global.listeners_paused || fe->listeners_paused || li->bind->maxconn))
+		kick = 1;
 	if (global.listeners_paused && global.actconn < global.maxconn) {
 		struct proxy *px;
 		struct listener *l;
@@ -237,9 +314,11 @@ void listener_release(struct listener *li, struct thread_ctx *th)
 			if (!l->bind->maxconn || l->nbconn < l->bind->maxconn)
 				li_resume(l, th);
 	}
-	if (li->state == LI_PAUSED && !fe->listeners_paused && !global.listeners_paused &&
+	if (li_paused(li, th) && !fe->listeners_paused && !global.listeners_paused &&
 	    (!li->bind->maxconn || li->nbconn < li->bind->maxconn))
 		li_resume(li, th);
+	if (kick)
+		kick_all(th);
 }
 
 void listeners_close_all(void)
@@ -249,10 +328,18 @@ void listeners_close_all(void)
 
 	list_for_each(px, &proxies, list) {
 		list_for_each(li, &px->listeners, fe_el) {
+			for (int t = 0; li->thr && t < global.nbthread; t++) {
+				struct li_thr *lt = &li->thr[t];
+				if (threads)
+					ev_io_stop(threads[t].loop, &lt->io);
+				if (lt->own_fd && lt->fd >= 0)
+					close(lt->fd);
+				lt->fd = -1;
+			}
+			free(li->thr);
+			li->thr = NULL;
 			if (li->fd < 0)
 				continue;
-			if (curr_th)
-				ev_io_stop(curr_th->loop, &li->io);
 			if (!li->inherited && li->addr.ss_family == AF_UNIX)
 				unlink(((struct sockaddr_un *)&li->addr)->sun_path);
 			close(li->fd);

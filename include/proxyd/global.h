@@ -1,7 +1,6 @@
 /* Process-wide settings from the "global" section and the command line.
  * Written while parsing, read-only once the loops run (except the few
- * runtime counters at the end, which belong to the main thread until
- * nbthread > 1 arrives and turns them into atomics). */
+ * runtime counters at the end, atomics shared by all threads). */
 #ifndef PROXYD_GLOBAL_H
 #define PROXYD_GLOBAL_H
 
@@ -27,11 +26,11 @@ struct global {
 	unsigned mode;        /* MODE_* */
 	int poison;           /* -dM byte, or -1 */
 
-	/* runtime, main thread */
-	int actconn;          /* current client connections, all frontends */
-	uint64_t cum_conns;
-	uint64_t cum_req;
-	int listeners_paused; /* global maxconn reached */
+	/* runtime, all threads */
+	_Atomic int actconn;  /* current client connections, all frontends */
+	_Atomic uint64_t cum_conns;
+	_Atomic uint64_t cum_req;
+	_Atomic int listeners_paused; /* global maxconn reached */
 	int stopping;
 	uint64_t start_ms;     /* when the process started serving */
 };
