@@ -457,7 +457,18 @@ static void connect_server(struct stream *s)
 	srv->counters[th->tid].connect++;
 	be->be_counters[th->tid].connect++;
 	s->sc = c;
-	if (conn_connect(c, (struct sockaddr *)&srv->addr, srv->addrlen) < 0) {
+	const struct sockaddr *sa = (const struct sockaddr *)&srv->addr;
+	socklen_t salen = srv->addrlen;
+	struct sockaddr_storage copy;
+	if (threads_multi()) {
+		/* "set server addr" may change it meanwhile (under this lock) */
+		be_lock(be);
+		copy = srv->addr;
+		salen = srv->addrlen;
+		be_unlock(be);
+		sa = (const struct sockaddr *)&copy;
+	}
+	if (conn_connect(c, sa, salen) < 0) {
 		backend_conn_failed(s, 0);
 		return;
 	}

@@ -34,7 +34,19 @@ static uint64_t now_ms(void)
 unsigned error_snapshot_count;
 uint64_t error_snapshot_last_ms;
 
+static void snapshot_locked(struct stream *s, int is_res, const char *area, uint32_t sol, uint32_t end, uint32_t at);
+
+/* Snapshots are taken by every thread and shown by the admin socket. */
+static pthread_mutex_t errsnap_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void error_snapshot_take(struct stream *s, int is_res, const char *area, uint32_t sol, uint32_t end, uint32_t at)
+{
+	pthread_mutex_lock(&errsnap_lock);
+	snapshot_locked(s, is_res, area, sol, end, at);
+	pthread_mutex_unlock(&errsnap_lock);
+}
+
+static void snapshot_locked(struct stream *s, int is_res, const char *area, uint32_t sol, uint32_t end, uint32_t at)
 {
 	struct proxy *px = is_res ? s->be : s->fe;
 	struct error_snapshot **slot = is_res ? &px->err_res : &px->err_req;
@@ -131,7 +143,10 @@ static enum cli_ret cmd_show_errors(struct cli_ctx *c)
 				continue;
 			if (c->nargs >= 3 && strcmp(c->args[2], px->id))
 				continue;
-			if (show_one_error(c, px, e, r) < 0)
+			pthread_mutex_lock(&errsnap_lock);
+			int rc = show_one_error(c, px, e, r);
+			pthread_mutex_unlock(&errsnap_lock);
+			if (rc < 0)
 				return CLI_MORE;
 			*done = n + 1;
 		}

@@ -7,7 +7,7 @@
 
 int diag_quiet;
 int diag_verbose;
-unsigned diag_warnings, diag_alerts;
+_Atomic unsigned diag_warnings, diag_alerts;
 
 static char *capture_buf;
 static size_t capture_size;

@@ -14,6 +14,8 @@
 #include <proxyd/http_ana.h>
 #include <proxyd/listener.h>
 #include <proxyd/proxy.h>
+#include <proxyd/regex.h>
+#include <proxyd/sample.h>
 #include <proxyd/server.h>
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
@@ -239,6 +241,10 @@ static void *thread_main(void *arg)
 	apply_cpu_map(th);
 	listeners_start(th);
 	ev_run(th->loop, 0);
+	smp_trash_deinit();
+	regex_thread_deinit();
+	http_act_thread_deinit();
+	userlist_thread_deinit();
 	return NULL;
 }
 

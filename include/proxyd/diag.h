@@ -18,7 +18,7 @@ enum diag_level {
 
 extern int diag_quiet;      /* -q: drop notices and warnings */
 extern int diag_verbose;    /* -d: show diag-level messages too */
-extern unsigned diag_warnings, diag_alerts;
+extern _Atomic unsigned diag_warnings, diag_alerts;
 
 void diag_msg(enum diag_level lvl, const char *fmt, ...) PRINTF(2, 3);
 void diag_vmsg(enum diag_level lvl, const char *fmt, va_list ap);

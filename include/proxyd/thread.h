@@ -63,6 +63,11 @@ static inline uint64_t th_now_ms(const struct thread_ctx *th)
 	return (uint64_t)(ev_now(th->loop) * 1000.0);
 }
 
+/* Buffers each thread allocates for itself on first use, released when a
+ * thread other than the first ends (the first one's go with the config). */
+void http_act_thread_deinit(void);
+void userlist_thread_deinit(void);
+
 int threads_init(void);
 /* Percentage of the last seconds the first loop spent waiting (Idle_pct). */
 int thread_idle_pct(void);
