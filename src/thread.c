@@ -163,15 +163,6 @@ static void idle_check_cb(struct ev_loop *loop, ev_check *w, int revents)
 		th->idle_pct = span > 0 ? (int)(100.0 * th->win_idle / span + 0.5) : 100;
 		if (th->idle_pct > 100)
 			th->idle_pct = 100;
-		pthread_mutex_init(&th->mb_lock, NULL);
-		pthread_mutex_init(&th->streams_lock, NULL);
-		list_init(&th->mb_streams);
-		list_init(&th->tasks);
-		ev_async_init(&th->wake, wake_cb);
-		th->wake.data = th;
-		ev_async_start(th->loop, &th->wake);
-		ev_async_init(&th->stop, stop_async_cb);
-		ev_async_start(th->loop, &th->stop);
 		th->win_start = now;
 		th->win_idle = 0;
 	}
