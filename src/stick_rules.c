@@ -150,6 +150,8 @@ static int parse_stick_table(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 	struct stktable *t = cfg_alloc(sizeof(*t));
 	int have_type = 0, have_size = 0;
 
+	pthread_mutex_init(&t->lock, NULL);   /* once: the table is used by every thread */
+
 	if (ctx->px->table) {
 		cfg_alert(ctx, "'stick-table': only one table per proxy ('%s' has one already)", ctx->px->id);
 		return -1;

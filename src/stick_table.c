@@ -75,7 +75,6 @@ int stktable_make_key(const struct stktable *t, struct sample *smp, struct stk_k
 
 static int table_init(struct stktable *t)
 {
-	pthread_mutex_init(&t->lock, NULL);
 	if (t->buckets)
 		return 0;
 	unsigned n = 16;
