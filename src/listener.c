@@ -182,6 +182,8 @@ static void resume_after_error(struct ev_loop *loop, ev_timer *w, int revents)
 				li_resume(li, th);
 }
 
+static void kick_all(struct thread_ctx *self);
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct li_thr *lt = w->data;
@@ -190,41 +192,71 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct thread_ctx *th = curr_th;
 
 	for (int i = 0; i < global.maxaccept; i++) {
-		if (global.actconn >= global.maxconn) {
+		/* the global and bind limits are reserved before accepting, so
+		 * that the threads together never go beyond them */
+		if (global.actconn++ >= global.maxconn) {
+			global.actconn--;
 			pause_all(th);
+			/* a connection of another thread may have ended between
+			 * the test and the flag: it did not see the flag */
+			if (global.actconn < global.maxconn) {
+				global.listeners_paused = 0;
+				listeners_resume(th);
+				kick_all(th);
+			}
 			return;
 		}
 		if (fe->feconn >= fe_maxconn(fe)) {
 			struct listener *l;
+			global.actconn--;
 			list_for_each(l, &fe->listeners, fe_el)
 				li_pause(l, th);
 			fe->listeners_paused = 1;
+			if (fe->feconn < fe_maxconn(fe)) {
+				fe->listeners_paused = 0;
+				listeners_resume(th);
+				kick_all(th);
+			}
 			return;
 		}
-		if (li->bind->maxconn && li->nbconn >= li->bind->maxconn) {
+		if (li->bind->maxconn && li->nbconn++ >= li->bind->maxconn) {
+			li->nbconn--;
+			global.actconn--;
 			li_pause(li, th);
+			if (li->nbconn < li->bind->maxconn)
+				li_resume(li, th);
 			return;
 		}
+		if (!li->bind->maxconn)
+			li->nbconn++;
 
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
 		int fd = accept4(lt->fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED) {
+				li->nbconn--;
+				global.actconn--;
 				continue;
+			}
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				/* the pending connection stays in the backlog: stop
 				 * polling for it (it would wake us in a loop) and look
 				 * again shortly or when a connection ends */
 				ha_warning("accept() failed on %s: %s; pausing this listener for 100ms", fe->id,
 				           strerror(errno));
+				li->nbconn--;
+				global.actconn--;
 				li_pause(li, th);
 				if (!ev_is_active(&th->accept_retry)) {
 					ev_timer_init(&th->accept_retry, resume_after_error, 0.1, 0.);
 					th->accept_retry.data = th;
 					ev_timer_start(loop, &th->accept_retry);
 				}
+				return;
 			}
+			li->nbconn--;
+			global.actconn--;
 			return;
 		}
 		if (from.ss_family == AF_INET || from.ss_family == AF_INET6) {
@@ -236,8 +268,6 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			from.ss_family = AF_UNIX;
 			fromlen = sizeof(sa_family_t);
 		}
-		li->nbconn++;
-		global.actconn++;
 		global.cum_conns++;
 		th->accepted++;
 		stream_new(th, li, fd, (struct sockaddr *)&from, fromlen);
@@ -295,7 +325,8 @@ void listener_release(struct listener *li, struct thread_ctx *th)
 
 	li->nbconn--;
 	global.actconn--;
-	if (threads_multi() && (global.listeners_paused || fe->listeners_paused || li->bind->maxconn))
+	if (threads_multi() && (global.listeners_paused || fe->listeners_paused ||
+	                        (li->bind->maxconn && li->nbconn + 1 >= li->bind->maxconn)))
 		kick = 1;
 	if (global.listeners_paused && global.actconn < global.maxconn) {
 		struct proxy *px;

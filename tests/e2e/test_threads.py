@@ -249,6 +249,42 @@ class Threads(ProxyTestCase):
         self.assertIn("used:1", out)
         self.assertEqual(len([ln for ln in out.splitlines() if "key=127.0.0.1" in ln]), 1)
 
+    def test_global_maxconn_across_threads(self):
+        """Three connections at most, whichever threads accept them."""
+        cfg, addr = self.start(4, "")
+        self.go(cfg.replace("maxconn 2000", "maxconn 3"), addr)
+        conns = []
+        for i in range(3):
+            c = H.HTTPConn(addr)
+            self.addCleanup(c.close)
+            self.assertEqual(c.request("GET", "/c%d" % i).status, 200)
+            conns.append(c)
+        late = []
+        for i in range(3):
+            c = H.HTTPConn(addr)   # the kernel accepts it, proxyd must not
+            self.addCleanup(c.close)
+            c.send(c.build("GET", "/late%d" % i))
+            c.settimeout(0.5)
+            with self.assertRaises(TimeoutError, msg="served beyond global maxconn"):
+                c.read_response()
+            late.append(c)
+        self.assertEqual(self.origins[0].requests + self.origins[1].requests, 3)
+        # one leaving lets exactly one more in (any of them: each thread
+        # has its own socket, the kernel chose which one waits where)
+        conns[0].close()
+        served = lambda: self.origins[0].requests + self.origins[1].requests
+        deadline = time.monotonic() + scaled(5)
+        while served() < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        self.assertEqual(served(), 4)
+        conns[1].close()
+        conns[2].close()
+        for c in late:
+            c.settimeout(scaled(5))
+            self.assertEqual(c.read_response().status, 200)
+        self.assertEqual(served(), 6)
+
     def test_show_activity_one_thread(self):
         if H.ORACLE:
             self.skipTest("HAProxy prints many more lines")
