@@ -129,7 +129,7 @@ struct proxy {
 	/* backend side */
 	struct list servers;            /* struct server */
 	int nb_srv;
-	int srv_act, srv_bck;           /* usable active / backup servers */
+	_Atomic int srv_act, srv_bck;       /* usable active / backup servers */
 	const struct server *fbck;      /* first usable backup, by declaration order */
 	_Atomic int beconn;                   /* streams assigned to this backend */
 	_Atomic int be_max;
