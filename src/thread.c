@@ -72,6 +72,8 @@ void thread_post(struct thread_ctx *th, struct th_task *t)
 
 void thread_post_all(void (*fn)(struct thread_ctx *, struct th_task *), void *p1, void *p2, int i1, int i2)
 {
+	if (!threads)
+		return;   /* before start-up (e.g. a state loaded with the config): no stream, no connection yet */
 	for (int t = 0; t < global.nbthread; t++) {
 		struct th_task *tk = calloc(1, sizeof(*tk));
 		if (!tk)
