@@ -22,9 +22,9 @@ ifeq ($(SANITIZE),1)
 SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -Iinclude $(OPT) $(SANFLAGS) $(DEP_CFLAGS) \
+CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -pthread -Iinclude $(OPT) $(SANFLAGS) $(DEP_CFLAGS) \
               -DPROXYD_VERSION='"$(VERSION)"' $(USER_CFLAGS)
-LDFLAGS_ALL:= $(SANFLAGS) $(USER_LDFLAGS)
+LDFLAGS_ALL:= -pthread $(SANFLAGS) $(USER_LDFLAGS)
 # llhttp's generated C warns under -Wextra: it gets its own, quieter flags.
 LLHTTP_CFLAGS := -std=gnu11 -O2 -g $(SANFLAGS) $(DEP_CFLAGS) -w
 

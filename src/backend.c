@@ -71,7 +71,9 @@ static void srv_side_failed(struct stream *s, enum http_err err)
 	s->progress++;
 }
 
-/* Counts <srv> as serving the stream, without the balancer's lbtot. */
+/* Counts <srv> as serving the stream, without the balancer's lbtot.
+ * Under the backend lock, as everything touching the queues and the
+ * servers' counts below. */
 static void assign_direct(struct stream *s, struct server *srv)
 {
 	s->srv = srv;
@@ -124,6 +126,10 @@ static void enqueue(struct stream *s, struct server *srv)
 		return;
 	}
 	s->queue_idx = srv ? srv->queue_idx : be->queue_idx;
+	s->q_direct = !!(s->flags & SF_DIRECT);
+	s->q_requeued = 0;
+	s->t_enq = now;
+	s->in_queue = 1;
 	if (srv) {
 		list_append(&srv->queue, &s->queue_el);
 		if (++srv->nb_queued > srv->max_queued)
@@ -144,12 +150,12 @@ static void enqueue(struct stream *s, struct server *srv)
 }
 
 /* Leaving a queue, for whatever reason: as HAProxy, the log's position is
- * one more than the number of streams that queue served meanwhile. */
-void backend_dequeue(struct stream *s)
+ * one more than the number of streams that queue served meanwhile. Touches
+ * only what the backend lock protects: another thread may call it. */
+static void queue_unlink(struct stream *s)
 {
-	if (!(s->flags & SF_IN_QUEUE))
-		return;
 	list_del_init(&s->queue_el);
+	s->in_queue = 0;
 	s->be->nb_queued--;
 	if (s->queue_srv)
 		s->srv_queue_pos += (int)(s->queue_srv->queue_idx - s->queue_idx) + 1;
@@ -160,7 +166,40 @@ void backend_dequeue(struct stream *s)
 		lb_drop(s->queue_srv);
 		s->queue_srv = NULL;
 	}
+}
+
+/* Its own thread sees the stream out of the queue. */
+static void queue_left(struct stream *s)
+{
 	s->flags &= ~SF_IN_QUEUE;
+	if (s->q_requeued) {
+		/* its server went down meanwhile (srv_requeue()) */
+		s->q_requeued = 0;
+		s->srv = NULL;
+		s->flags &= ~SF_DIRECT;   /* balanced now: it gets the new server's cookie */
+	}
+}
+
+static void serve_queues(struct server *srv);
+
+void backend_dequeue(struct stream *s)
+{
+	if (!(s->flags & SF_IN_QUEUE))
+		return;
+	be_lock(s->be);
+	if (s->in_queue) {
+		queue_unlink(s);
+	} else if (s->granted) {
+		/* another thread reserved a slot the stream will not take:
+		 * given back, to the next one waiting */
+		struct server *srv = s->granted;
+		s->granted = NULL;
+		srv->served--;
+		lb_drop(srv);
+		serve_queues(srv);
+	}
+	be_unlock(s->be);
+	queue_left(s);
 }
 
 /* The time spent in the queue, for the log's %Tw: set when the stream
@@ -185,15 +224,26 @@ static void serve_queues(struct server *srv)
 		struct stream *a = list_empty(&srv->queue) ? NULL : list_first(&srv->queue, struct stream, queue_el);
 		struct stream *b = list_empty(&be->queue) || !lb_eligible(be, srv) ? NULL :
 		                   list_first(&be->queue, struct stream, queue_el);
-		struct stream *w = a && (!b || a->t_step <= b->t_step) ? a : b;
+		struct stream *w = a && (!b || a->t_enq <= b->t_enq) ? a : b;
 		if (!w)
 			break;
-		backend_dequeue(w);
+		queue_unlink(w);
 		if (w == a)
 			srv->queue_idx++;
 		else
 			be->queue_idx++;
-		if (w->flags & SF_DIRECT)
+		if (w->th != curr_th) {
+			/* its thread takes the slot reserved here */
+			srv->served++;
+			if (srv->served > srv->max_served)
+				srv->max_served = srv->served;
+			lb_take(srv);
+			w->granted = srv;
+			stream_wake(w);
+			continue;
+		}
+		queue_left(w);
+		if (w->q_direct)
 			assign_direct(w, srv);   /* persistence, not the balancer */
 		else
 			assign(w, srv);
@@ -204,13 +254,39 @@ static void serve_queues(struct server *srv)
 	}
 }
 
+void backend_adopt_grant(struct stream *s)
+{
+	struct server *srv;
+
+	if (!(s->flags & SF_IN_QUEUE))
+		return;
+	be_lock(s->be);
+	srv = s->granted;
+	s->granted = NULL;
+	be_unlock(s->be);
+	if (!srv)
+		return;   /* still waiting */
+	queue_left(s);
+	s->srv = srv;
+	s->flags |= SF_ASSIGNED;
+	if (!(s->flags & SF_DIRECT)) {
+		srv->counters[s->th->tid].lbtot++;
+		s->be->be_counters[s->th->tid].lbtot++;
+	}
+	s->step = SS_NONE;
+	s->exp_step = 0;
+	left_queue(s, th_now_ms(s->th));
+}
+
 void backend_serve_queues(struct proxy *be)
 {
 	struct server *srv;
 
+	be_lock(be);
 	list_for_each(srv, &be->servers, list)
 		if (!list_empty(&srv->queue) || !list_empty(&be->queue))
 			serve_queues(srv);
+	be_unlock(be);
 }
 
 void backend_release_slot(struct stream *s)
@@ -222,9 +298,11 @@ void backend_release_slot(struct stream *s)
 		s->srv->cur_sess--;
 	}
 	s->flags &= ~SF_ASSIGNED;
+	be_lock(s->srv->be);
 	s->srv->served--;
 	lb_drop(s->srv);
 	serve_queues(s->srv);
+	be_unlock(s->srv->be);
 }
 
 void backend_queue_expired(struct stream *s)
@@ -379,7 +457,18 @@ static void connect_server(struct stream *s)
 	srv->counters[th->tid].connect++;
 	be->be_counters[th->tid].connect++;
 	s->sc = c;
-	if (conn_connect(c, (struct sockaddr *)&srv->addr, srv->addrlen) < 0) {
+	const struct sockaddr *sa = (const struct sockaddr *)&srv->addr;
+	socklen_t salen = srv->addrlen;
+	struct sockaddr_storage copy;
+	if (threads_multi()) {
+		/* "set server addr" may change it meanwhile (under this lock) */
+		be_lock(be);
+		copy = srv->addr;
+		salen = srv->addrlen;
+		be_unlock(be);
+		sa = (const struct sockaddr *)&copy;
+	}
+	if (conn_connect(c, sa, salen) < 0) {
 		backend_conn_failed(s, 0);
 		return;
 	}
@@ -408,11 +497,14 @@ void backend_step(struct stream *s)
 	if (!(s->flags & SF_SRV_WANTED) || s->step != SS_NONE)
 		return;
 
+	struct proxy *be = s->be;
+	be_lock(be);
 	if ((s->flags & (SF_ASSIGNED | SF_DIRECT)) == SF_DIRECT && s->srv) {
 		/* persistence: that very server, waiting for a slot if needed */
 		struct server *srv = s->srv;
 		if (srv_full(srv)) {
 			enqueue(s, srv);
+			be_unlock(be);
 			s->progress++;
 			return;
 		}
@@ -420,14 +512,16 @@ void backend_step(struct stream *s)
 	}
 	if (!(s->flags & SF_ASSIGNED)) {
 		struct server *srv = NULL;
-		switch (s->be->c.lb->pick(s->be, s, s->prev_srv, &srv)) {
+		switch (be->c.lb->pick(be, s, s->prev_srv, &srv)) {
 		case LB_NOSRV:
+			be_unlock(be);
 			stream_set_term(s, TERM_SRV_ABORT, PHASE_CONN);
 			s->why = "no server available";
 			srv_side_failed(s, HTTP_ERR_503);
 			return;
 		case LB_FULL:
 			enqueue(s, NULL);
+			be_unlock(be);
 			s->progress++;
 			return;
 		case LB_OK:
@@ -436,6 +530,7 @@ void backend_step(struct stream *s)
 			if (srv_full(srv)) {
 				/* the key says this server: wait for it */
 				enqueue(s, srv);
+				be_unlock(be);
 				s->progress++;
 				return;
 			}
@@ -443,6 +538,7 @@ void backend_step(struct stream *s)
 			break;
 		}
 	}
+	be_unlock(be);
 	connect_server(s);
 }
 

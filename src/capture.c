@@ -124,6 +124,7 @@ static int capture_post_parse(void)
 			cap_pool_size = ((struct capture_conf *)px->captures)->total;
 	if (cap_pool_size && !cap_pool.name)
 		pool_init(&cap_pool, "captures", cap_pool_size, 256);
+	cap_pool.shared = 1;   /* used by every thread */
 	return 0;
 }
 

@@ -134,6 +134,11 @@ int cfg_post_parse(void)
 
 	list_for_each(px, &proxies, list) {
 		px->uuid = ++uuid;
+		pthread_mutexattr_t ma;
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&px->lock, &ma);
+		pthread_mutexattr_destroy(&ma);
 		px->fe_counters = calloc(global.nbthread, sizeof(*px->fe_counters));
 		px->be_counters = calloc(global.nbthread, sizeof(*px->be_counters));
 		if (!px->fe_counters || !px->be_counters) {

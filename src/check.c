@@ -140,25 +140,28 @@ static const char *on_backup(int act, int bck)
 }
 
 /* Kills the streams using <srv> (on-marked-down shutdown-sessions) or the
- * backup servers of <be> (on-marked-up shutdown-backup-sessions). */
-static int shutdown_sessions(struct proxy *be, struct server *only, int backups)
+ * backup servers of <be> (on-marked-up shutdown-backup-sessions): each
+ * thread walks its own streams. */
+static void shutdown_task(struct thread_ctx *th, struct th_task *t)
 {
-	int n = 0;
+	struct proxy *be = t->p1;
+	struct server *only = t->p2;
+	struct stream *s, *tmp;
 
-	for (int t = 0; t < global.nbthread; t++) {
-		struct stream *s, *tmp;
-		list_for_each_safe(s, tmp, &threads[t].streams, list) {
-			if (!(s->flags & SF_ASSIGNED) || !s->srv || s->srv->be != be)
-				continue;
-			if (only ? s->srv != only : !(s->srv->c.flags & SRV_F_BACKUP))
-				continue;
-			stream_set_term(s, only ? TERM_SRV_DOWN : TERM_SRV_UP, PHASE_DATA);
-			s->flags |= SF_KILL;
-			stream_wake(s);
-			n++;
-		}
+	list_for_each_safe(s, tmp, &th->streams, list) {
+		if (!(s->flags & SF_ASSIGNED) || !s->srv || s->srv->be != be)
+			continue;
+		if (only ? s->srv != only : !(s->srv->c.flags & SRV_F_BACKUP))
+			continue;
+		stream_set_term(s, only ? TERM_SRV_DOWN : TERM_SRV_UP, PHASE_DATA);
+		s->flags |= SF_KILL;
+		stream_wake(s);
 	}
-	return n;
+}
+
+static void shutdown_sessions(struct proxy *be, struct server *only, int backups)
+{
+	thread_post_all(shutdown_task, be, only, backups, 0);
 }
 
 /* A server went down: its own queue moves to the backend's. */
@@ -168,12 +171,17 @@ int srv_requeue(struct server *srv)
 
 	while (!list_empty(&srv->queue)) {
 		struct stream *s = list_first(&srv->queue, struct stream, queue_el);
-		backend_dequeue(s);
-		s->srv = NULL;
-		s->flags &= ~SF_DIRECT;   /* balanced now: it gets the new server's cookie */
+		/* the stream may belong to another thread: only what the
+		 * backend lock protects is changed here, its thread forgets the
+		 * server when it leaves the queue (q_requeued) */
+		list_del_init(&s->queue_el);
+		s->srv_queue_pos += (int)(srv->queue_idx - s->queue_idx) + 1;
+		srv->nb_queued--;
+		lb_drop(srv);
+		s->queue_srv = NULL;
+		s->q_direct = 0;
+		s->q_requeued = 1;
 		list_append(&srv->be->queue, &s->queue_el);
-		srv->be->nb_queued++;
-		s->flags |= SF_IN_QUEUE;
 		n++;
 	}
 	return n;
@@ -204,7 +212,7 @@ static void backend_emptied(struct proxy *be, uint64_t now)
 	be->last_change_ms = now;
 }
 
-void srv_set_down(struct server *srv)
+static void srv_set_down_locked(struct server *srv)
 {
 	srv_set_down_why(srv, NULL);
 }
@@ -246,7 +254,7 @@ void srv_set_down_why(struct server *srv, const char *reason)
 }
 
 /* disable-on-404: the server stays up but takes no new traffic (NOLB). */
-void srv_set_stopping(struct server *srv)
+static void srv_set_stopping_locked(struct server *srv)
 {
 	srv_set_stopping_why(srv, NULL);
 }
@@ -281,7 +289,7 @@ void srv_set_stopping_why(struct server *srv, const char *reason)
 		backend_emptied(be, now);
 }
 
-void srv_set_up(struct server *srv, int nolb)
+static void srv_set_up_locked(struct server *srv, int nolb)
 {
 	struct proxy *be = srv->be;
 	int was_empty = !be->srv_act && !be->srv_bck;
@@ -317,6 +325,30 @@ void srv_set_up(struct server *srv, int nolb)
 	log_event(be, LOGL_NOTICE, DIAG_WARNING, "%sServer %s/%s is %s%s. %d active and %d backup servers online.%s %d sessions "
 	          "requeued, %d total in queue.", srv_prefix(srv), be->id, srv->id,
 	          nolb ? "UP (leaving forced drain)" : "UP", why, act, bck, on_backup(act, bck), grabbed, be->nb_queued);
+}
+
+/* State changes come from the checks (thread 0) or the admin socket, stats
+ * page (any thread): under the backend lock, which the data path takes to
+ * pick a server or queue. */
+void srv_set_down(struct server *srv)
+{
+	be_lock(srv->be);
+	srv_set_down_locked(srv);
+	be_unlock(srv->be);
+}
+
+void srv_set_stopping(struct server *srv)
+{
+	be_lock(srv->be);
+	srv_set_stopping_locked(srv);
+	be_unlock(srv->be);
+}
+
+void srv_set_up(struct server *srv, int nolb)
+{
+	be_lock(srv->be);
+	srv_set_up_locked(srv, nolb);
+	be_unlock(srv->be);
 }
 
 /* Applies a check result to the health counter, logs it (option

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <ev.h>
@@ -34,7 +35,19 @@ static uint64_t now_ms(void)
 unsigned error_snapshot_count;
 uint64_t error_snapshot_last_ms;
 
+static void snapshot_locked(struct stream *s, int is_res, const char *area, uint32_t sol, uint32_t end, uint32_t at);
+
+/* Snapshots are taken by every thread and shown by the admin socket. */
+static pthread_mutex_t errsnap_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void error_snapshot_take(struct stream *s, int is_res, const char *area, uint32_t sol, uint32_t end, uint32_t at)
+{
+	pthread_mutex_lock(&errsnap_lock);
+	snapshot_locked(s, is_res, area, sol, end, at);
+	pthread_mutex_unlock(&errsnap_lock);
+}
+
+static void snapshot_locked(struct stream *s, int is_res, const char *area, uint32_t sol, uint32_t end, uint32_t at)
 {
 	struct proxy *px = is_res ? s->be : s->fe;
 	struct error_snapshot **slot = is_res ? &px->err_res : &px->err_req;
@@ -131,7 +144,10 @@ static enum cli_ret cmd_show_errors(struct cli_ctx *c)
 				continue;
 			if (c->nargs >= 3 && strcmp(c->args[2], px->id))
 				continue;
-			if (show_one_error(c, px, e, r) < 0)
+			pthread_mutex_lock(&errsnap_lock);
+			int rc = show_one_error(c, px, e, r);
+			pthread_mutex_unlock(&errsnap_lock);
+			if (rc < 0)
 				return CLI_MORE;
 			*done = n + 1;
 		}
@@ -309,6 +325,37 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	return CLI_DONE;
 }
 
+/* show activity: HAProxy's per-thread lines "name: total [ t1 t2 ... ]",
+ * those proxyd measures (the others are not printed). */
+static void activity_line(struct cli_ctx *c, const char *name, _Atomic uint64_t *first, size_t stride)
+{
+	char line[4096];
+	uint64_t tot = 0;
+	size_t n = 0;
+
+	for (int t = 0; t < global.nbthread; t++)
+		tot += *(_Atomic uint64_t *)((char *)first + (size_t)t * stride);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: %llu [", name, (unsigned long long)tot);
+	for (int t = 0; t < global.nbthread && n < sizeof(line); t++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %llu",
+		                      (unsigned long long)*(_Atomic uint64_t *)((char *)first + (size_t)t * stride));
+	cli_printf(c, "%s ]\n", line);
+}
+
+static enum cli_ret cmd_show_activity(struct cli_ctx *c)
+{
+	struct timeval tv;
+
+	if (!threads)
+		return CLI_DONE;
+	gettimeofday(&tv, NULL);
+	cli_printf(c, "thread_id: %d (1..%d)\ndate_now: %lld.%06ld\n", curr_th ? curr_th->tid + 1 : 1,
+	           global.nbthread, (long long)tv.tv_sec, (long)tv.tv_usec);
+	activity_line(c, "loops", &threads[0].loops, sizeof(threads[0]));
+	activity_line(c, "accepted", &threads[0].accepted, sizeof(threads[0]));
+	return CLI_DONE;
+}
+
 static enum cli_ret cmd_show_version(struct cli_ctx *c)
 {
 	cli_printf(c, "%s\n", proxyd_version);
@@ -337,6 +384,10 @@ static enum cli_ret cmd_show_sess(struct cli_ctx *c)
 
 	for (int t = 0; t < global.nbthread; t++) {
 		struct stream *s;
+		/* another thread's streams: its lock keeps them alive while they
+		 * are printed (their fields are a snapshot, as HAProxy's) */
+		if (threads_multi())
+			pthread_mutex_lock(&threads[t].streams_lock);
 		list_for_each(s, &threads[t].streams, list) {
 			char src[128];
 			if (++n <= *done)
@@ -347,10 +398,15 @@ static enum cli_ret cmd_show_sess(struct cli_ctx *c)
 			               s->src.sa.sa_family == AF_INET6 ? "tcpv6" : s->src.sa.sa_family == AF_UNIX ? "unix_stream" :
 			               "tcpv4", src, s->fe->id, s->be ? s->be->id : "<NONE>", s->srv ? s->srv->id : "<none>",
 			               0, (unsigned long long)((now - s->t_accept) / 1000), s->progress, s->flags,
-			               s->txn ? (unsigned)s->txn->status : 0u, s->cli.fd, s->sc ? s->sc->fd : -1) < 0)
+			               s->txn ? (unsigned)s->txn->status : 0u, s->cli.fd, s->sc ? s->sc->fd : -1) < 0) {
+				if (threads_multi())
+					pthread_mutex_unlock(&threads[t].streams_lock);
 				return CLI_MORE;
+			}
 			*done = n;
 		}
+		if (threads_multi())
+			pthread_mutex_unlock(&threads[t].streams_lock);
 	}
 	return CLI_DONE;
 }
@@ -390,7 +446,11 @@ static enum cli_ret cmd_show_table(struct cli_ctx *c)
 		list_for_each(px, &proxies, list) {
 			if (!px->table)
 				continue;
+			if (threads_multi())
+				pthread_mutex_lock(&px->table->lock);
 			stktable_dump_header(px->table, head, sizeof(head));
+			if (threads_multi())
+				pthread_mutex_unlock(&px->table->lock);
 			cli_printf(c, "%s\n", head);
 		}
 		return CLI_DONE;
@@ -401,13 +461,22 @@ static enum cli_ret cmd_show_table(struct cli_ctx *c)
 	/* pos[0]: 0 before the header, then 1 + entries already written; a
 	 * piece starts again from the oldest entry and skips those */
 	if (c->pos[0] == 0) {
+		if (threads_multi())
+			pthread_mutex_lock(&px->table->lock);
 		stktable_dump_header(px->table, head, sizeof(head));
+		if (threads_multi())
+			pthread_mutex_unlock(&px->table->lock);
 		if (cli_printf(c, "%s\n", head) < 0)
 			return CLI_MORE;
 		c->pos[0] = 1;
 	}
 	struct table_dump d = { c, c->pos[0] - 1, 0, 0 };
+	/* the data threads use the table meanwhile */
+	if (threads_multi())
+		pthread_mutex_lock(&px->table->lock);
 	stktable_dump(px->table, now_ms(), emit_entry, &d);
+	if (threads_multi())
+		pthread_mutex_unlock(&px->table->lock);
 	c->pos[0] += d.written;
 	return d.full ? CLI_MORE : CLI_DONE;
 }
@@ -415,6 +484,8 @@ static enum cli_ret cmd_show_table(struct cli_ctx *c)
 static const struct cli_cmd info_cmds[] = {
 	{ { "show", "info" }, "show info [typed]", "report information about the running process", CLI_LVL_USER,
 	  cmd_show_info },
+	{ { "show", "activity" }, "show activity", "show per-thread activity stats (for support/developers)",
+	  CLI_LVL_USER, cmd_show_activity },
 	{ { "show", "version" }, "show version", "show version of the current process", CLI_LVL_USER,
 	  cmd_show_version },
 	{ { "show", "backend" }, "show backend", "list backends in the current running config", CLI_LVL_USER,

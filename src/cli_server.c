@@ -177,14 +177,21 @@ static enum cli_ret cmd_shutdown_session(struct cli_ctx *c)
 	unsigned long want = strtoul(c->args[2], NULL, 16);
 	for (int t = 0; t < global.nbthread; t++) {
 		struct stream *s;
+		int found = 0;
+		/* its thread's lock keeps it alive until it has the message */
+		if (threads_multi())
+			pthread_mutex_lock(&threads[t].streams_lock);
 		list_for_each(s, &threads[t].streams, list) {
 			if ((unsigned long)(uintptr_t)s != want)
 				continue;
-			stream_set_term(s, TERM_KILLED, PHASE_DATA);
-			s->flags |= SF_KILL;
-			stream_wake(s);
-			return CLI_DONE;
+			stream_kill(s, TERM_KILLED, PHASE_DATA);
+			found = 1;
+			break;
 		}
+		if (threads_multi())
+			pthread_mutex_unlock(&threads[t].streams_lock);
+		if (found)
+			return CLI_DONE;
 	}
 	return cli_err(c, "No such session (use 'show sess').\n");
 }

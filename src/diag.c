@@ -7,7 +7,7 @@
 
 int diag_quiet;
 int diag_verbose;
-unsigned diag_warnings, diag_alerts;
+_Atomic unsigned diag_warnings, diag_alerts;
 void (*diag_hook)(enum diag_level lvl, const char *msg);
 
 static char *capture_buf;

@@ -63,15 +63,24 @@ static enum act_ret rewrite_failed(struct stream *s, int res)
 
 /* Renders a value into a buffer of its own: the samples of the format use
  * the scratch ring, which a long format would wrap around. */
+static __thread char *eval_area;
+
+void http_act_thread_deinit(void)
+{
+	free(eval_area);
+	eval_area = NULL;
+}
+
 static size_t eval_fmt(const struct logformat *lf, struct stream *s, const char **out)
 {
-	static __thread char *area;
+	char *area;
 	size_t size = (size_t)global.bufsize;
 
-	if (!area && !(area = malloc(size))) {
+	if (!eval_area && !(eval_area = malloc(size))) {
 		*out = "";
 		return 0;
 	}
+	area = eval_area;
 	*out = area;
 	return logformat_build(lf, s, area, size, LF_EMPTY_MISSING);
 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <proxyd/addr.h>
@@ -101,6 +102,39 @@ fail:
 	return -1;
 }
 
+/* The sockets of threads 1..N-1: their own SO_REUSEPORT socket on an IP
+ * address, else thread 0's, shared. */
+static int bind_threads(struct listener *li)
+{
+	struct sockaddr *sa = (struct sockaddr *)&li->addr;
+	int one = 1;
+
+	li->thr = calloc((size_t)global.nbthread, sizeof(*li->thr));
+	if (!li->thr)
+		return -1;
+	for (int t = 0; t < global.nbthread; t++) {
+		struct li_thr *lt = &li->thr[t];
+		lt->li = li;
+		lt->fd = li->fd;
+		if (t == 0 || li->inherited || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+			continue;
+		int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		int backlog = li->bind->backlog ? li->bind->backlog : fe_maxconn(li->fe);
+		if (bind(fd, sa, li->addrlen) < 0 || listen(fd, backlog) < 0) {
+			/* e.g. a socket taken over without SO_REUSEPORT: shared */
+			close(fd);
+			continue;
+		}
+		lt->fd = fd;
+		lt->own_fd = 1;
+	}
+	return 0;
+}
+
 int listeners_bind_all(void)
 {
 	struct proxy *px;
@@ -109,7 +143,7 @@ int listeners_bind_all(void)
 
 	list_for_each(px, &proxies, list)
 		list_for_each(li, &px->listeners, fe_el)
-			if (bind_one(li) < 0)
+			if (bind_one(li) < 0 || bind_threads(li) < 0)
 				err = -1;
 	handover_close_unused();
 	return err;
@@ -117,20 +151,29 @@ int listeners_bind_all(void)
 
 static void li_pause(struct listener *li, struct thread_ctx *th)
 {
-	if (li->state == LI_READY) {
-		ev_io_stop(th->loop, &li->io);
-		li->state = LI_PAUSED;
+	struct li_thr *lt = &li->thr[th->tid];
+
+	if (lt->state == LI_READY) {
+		ev_io_stop(th->loop, &lt->io);
+		lt->state = LI_PAUSED;
 	}
 }
 
 static void li_resume(struct listener *li, struct thread_ctx *th)
 {
+	struct li_thr *lt = &li->thr[th->tid];
+
 	if (global.sig_paused)
 		return;   /* SIGTTOU: only SIGTTIN resumes */
-	if (li->state == LI_PAUSED && li->fd >= 0) {
-		ev_io_start(th->loop, &li->io);
-		li->state = LI_READY;
+	if (lt->state == LI_PAUSED && lt->fd >= 0) {
+		ev_io_start(th->loop, &lt->io);
+		lt->state = LI_READY;
 	}
+}
+
+static int li_paused(const struct listener *li, const struct thread_ctx *th)
+{
+	return li->thr[th->tid].state == LI_PAUSED;
 }
 
 static void pause_all(struct thread_ctx *th)
@@ -152,53 +195,86 @@ static void resume_after_error(struct ev_loop *loop, ev_timer *w, int revents)
 
 	list_for_each(px, &proxies, list)
 		list_for_each(li, &px->listeners, fe_el)
-			if (li->state == LI_PAUSED && !px->listeners_paused && !global.listeners_paused &&
+			if (li_paused(li, th) && !px->listeners_paused && !global.listeners_paused &&
 			    (!li->bind->maxconn || li->nbconn < li->bind->maxconn))
 				li_resume(li, th);
 }
 
+static void kick_all(struct thread_ctx *self);
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct listener *li = w->data;
+	struct li_thr *lt = w->data;
+	struct listener *li = lt->li;
 	struct proxy *fe = li->fe;
 	struct thread_ctx *th = curr_th;
 
 	for (int i = 0; i < global.maxaccept; i++) {
-		if (global.actconn >= global.maxconn) {
+		/* the global and bind limits are reserved before accepting, so
+		 * that the threads together never go beyond them */
+		if (global.actconn++ >= global.maxconn) {
+			global.actconn--;
 			pause_all(th);
+			/* a connection of another thread may have ended between
+			 * the test and the flag: it did not see the flag */
+			if (global.actconn < global.maxconn) {
+				global.listeners_paused = 0;
+				listeners_resume(th);
+				kick_all(th);
+			}
 			return;
 		}
 		if (fe->feconn >= fe_maxconn(fe)) {
 			struct listener *l;
+			global.actconn--;
 			list_for_each(l, &fe->listeners, fe_el)
 				li_pause(l, th);
 			fe->listeners_paused = 1;
+			if (fe->feconn < fe_maxconn(fe)) {
+				fe->listeners_paused = 0;
+				listeners_resume(th);
+				kick_all(th);
+			}
 			return;
 		}
-		if (li->bind->maxconn && li->nbconn >= li->bind->maxconn) {
+		if (li->bind->maxconn && li->nbconn++ >= li->bind->maxconn) {
+			li->nbconn--;
+			global.actconn--;
 			li_pause(li, th);
+			if (li->nbconn < li->bind->maxconn)
+				li_resume(li, th);
 			return;
 		}
+		if (!li->bind->maxconn)
+			li->nbconn++;
 
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		int fd = accept4(li->fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lt->fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED) {
+				li->nbconn--;
+				global.actconn--;
 				continue;
+			}
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				/* the pending connection stays in the backlog: stop
 				 * polling for it (it would wake us in a loop) and look
 				 * again shortly or when a connection ends */
 				ha_warning("accept() failed on %s: %s; pausing this listener for 100ms", fe->id,
 				           strerror(errno));
+				li->nbconn--;
+				global.actconn--;
 				li_pause(li, th);
 				if (!ev_is_active(&th->accept_retry)) {
 					ev_timer_init(&th->accept_retry, resume_after_error, 0.1, 0.);
 					th->accept_retry.data = th;
 					ev_timer_start(loop, &th->accept_retry);
 				}
+				return;
 			}
+			li->nbconn--;
+			global.actconn--;
 			return;
 		}
 		if (from.ss_family == AF_INET || from.ss_family == AF_INET6) {
@@ -210,9 +286,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			from.ss_family = AF_UNIX;
 			fromlen = sizeof(sa_family_t);
 		}
-		li->nbconn++;
-		global.actconn++;
 		global.cum_conns++;
+		th->accepted++;
 		stream_new(th, li, fd, (struct sockaddr *)&from, fromlen);
 	}
 }
@@ -224,20 +299,53 @@ void listeners_start(struct thread_ctx *th)
 
 	list_for_each(px, &proxies, list) {
 		list_for_each(li, &px->listeners, fe_el) {
-			ev_io_init(&li->io, accept_cb, li->fd, EV_READ);
-			li->io.data = li;
-			ev_io_start(th->loop, &li->io);
-			li->state = LI_READY;
+			struct li_thr *lt = &li->thr[th->tid];
+			ev_io_init(&lt->io, accept_cb, lt->fd, EV_READ);
+			lt->io.data = lt;
+			ev_io_start(th->loop, &lt->io);
+			lt->state = LI_READY;
+			if (th->tid == 0)
+				li->state = LI_READY;
 		}
+	}
+}
+
+void listeners_resume(struct thread_ctx *th)
+{
+	struct proxy *px;
+	struct listener *li;
+
+	list_for_each(px, &proxies, list)
+		if (!px->listeners_paused && !global.listeners_paused)
+			list_for_each(li, &px->listeners, fe_el)
+				if (!li->bind->maxconn || li->nbconn < li->bind->maxconn)
+					li_resume(li, th);
+}
+
+/* Limits that paused listeners were lifted: every thread looks at its own
+ * listeners (another thread may have paused its own and have no connection
+ * left whose end would resume them). */
+static void kick_all(struct thread_ctx *self)
+{
+	for (int t = 0; t < global.nbthread; t++) {
+		struct thread_ctx *th = &threads[t];
+		if (th == self)
+			continue;
+		th->listeners_kicked = 1;   /* a hint: read by its owner after the wake */
+		thread_wake(th);
 	}
 }
 
 void listener_release(struct listener *li, struct thread_ctx *th)
 {
 	struct proxy *fe = li->fe;
+	int kick = 0;
 
 	li->nbconn--;
 	global.actconn--;
+	if (threads_multi() && (global.listeners_paused || fe->listeners_paused ||
+	                        (li->bind->maxconn && li->nbconn + 1 >= li->bind->maxconn)))
+		kick = 1;
 	if (global.listeners_paused && global.actconn < global.maxconn) {
 		struct proxy *px;
 		struct listener *l;
@@ -255,33 +363,45 @@ void listener_release(struct listener *li, struct thread_ctx *th)
 			if (!l->bind->maxconn || l->nbconn < l->bind->maxconn)
 				li_resume(l, th);
 	}
-	if (li->state == LI_PAUSED && !fe->listeners_paused && !global.listeners_paused &&
+	if (li_paused(li, th) && !fe->listeners_paused && !global.listeners_paused &&
 	    (!li->bind->maxconn || li->nbconn < li->bind->maxconn))
 		li_resume(li, th);
+	if (kick)
+		kick_all(th);
 }
 
-/* Closes one listener. Its unix socket file is removed unless another
- * process may be using it: fd@ sockets belong to whoever passed them, and
- * after _getsocks the new process accepts on this very socket (same file);
- * a file replaced by someone else's bind is not ours any more. */
-static void li_close(struct listener *li)
+/* Removes a unix listener's file unless another process may be using it:
+ * fd@ sockets belong to whoever passed them, after _getsocks the new
+ * process accepts on this very socket (same file), in master-worker mode
+ * the master keeps it for the next worker, and a file replaced by someone
+ * else's bind is not ours any more. */
+static void li_remove_file(struct listener *li)
 {
+	if (li->inherited || global.fds_handed_over || (global.mode & MODE_MWORKER) ||
+	    li->addr.ss_family != AF_UNIX)
+		return;
+	const char *path = ((struct sockaddr_un *)&li->addr)->sun_path;
+	struct stat st;
+	if (stat(path, &st) == 0 && st.st_dev == li->ux_dev && st.st_ino == li->ux_ino)
+		unlink(path);
+}
+
+/* Closes the sockets of <li>: each thread's own, then the shared one. The
+ * loops must not be watching them any more (stopped, or see close_task). */
+static void li_close_fds(struct listener *li)
+{
+	for (int t = 0; li->thr && t < global.nbthread; t++) {
+		struct li_thr *lt = &li->thr[t];
+		if (lt->own_fd && lt->fd >= 0)
+			close(lt->fd);
+		lt->fd = -1;
+		lt->state = LI_CLOSED;
+	}
 	if (li->fd < 0)
 		return;
-	if (curr_th)
-		ev_io_stop(curr_th->loop, &li->io);
-	/* in master-worker mode the master keeps the socket (and its file)
-	 * for the next worker */
-	if (!li->inherited && !global.fds_handed_over && !(global.mode & MODE_MWORKER) &&
-	    li->addr.ss_family == AF_UNIX) {
-		const char *path = ((struct sockaddr_un *)&li->addr)->sun_path;
-		struct stat st;
-		if (stat(path, &st) == 0 && st.st_dev == li->ux_dev && st.st_ino == li->ux_ino)
-			unlink(path);
-	}
+	li_remove_file(li);
 	close(li->fd);
 	li->fd = -1;
-	li->state = LI_CLOSED;
 }
 
 void listeners_close_all(void)
@@ -289,23 +409,84 @@ void listeners_close_all(void)
 	struct proxy *px;
 	struct listener *li;
 
-	list_for_each(px, &proxies, list)
-		list_for_each(li, &px->listeners, fe_el)
-			li_close(li);
+	list_for_each(px, &proxies, list) {
+		list_for_each(li, &px->listeners, fe_el) {
+			for (int t = 0; li->thr && threads && t < global.nbthread; t++)
+				ev_io_stop(threads[t].loop, &li->thr[t].io);
+			li_close_fds(li);
+			free(li->thr);
+			li->thr = NULL;
+		}
+	}
+}
+
+/* Soft stop of one proxy: every thread stops watching its sockets on its
+ * own loop; the last one to do so closes them all, so that no loop ever
+ * watches a closed descriptor. */
+struct close_round {
+	_Atomic int left;
+	struct proxy *px;
+};
+
+static void close_task(struct thread_ctx *th, struct th_task *t)
+{
+	struct close_round *r = t->p1;
+	struct listener *li;
+
+	list_for_each(li, &r->px->listeners, fe_el)
+		if (li->thr)
+			ev_io_stop(th->loop, &li->thr[th->tid].io);
+	if (--r->left > 0)
+		return;
+	list_for_each(li, &r->px->listeners, fe_el)
+		li_close_fds(li);
+	free(r);
 }
 
 void listeners_close_proxy(struct proxy *px)
 {
 	struct listener *li;
 
-	list_for_each(li, &px->listeners, fe_el)
-		li_close(li);
+	if (!threads) {
+		list_for_each(li, &px->listeners, fe_el)
+			li_close_fds(li);
+		return;
+	}
+	struct close_round *r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->left = global.nbthread;
+	r->px = px;
+	thread_post_all(close_task, r, NULL, 0, 0);
 }
 
 static const char *px_kind(const struct proxy *px)
 {
 	return (px->cap & PR_CAP_BE) ? "proxy" : "frontend";
 }
+
+/* Each thread stops (i1 = 1) or starts again (i1 = 0) watching its own
+ * sockets. */
+static void pause_task(struct thread_ctx *th, struct th_task *t)
+{
+	struct proxy *px;
+	struct listener *li;
+
+	list_for_each(px, &proxies, list)
+		list_for_each(li, &px->listeners, fe_el) {
+			if (!li->thr || li->thr[th->tid].fd < 0)
+				continue;
+			if (t->i1)
+				li_pause(li, th);
+			else
+				li_resume(li, th);
+		}
+}
+
+/* A listener's distinct sockets: its own, then the threads' own ones. */
+#define for_each_sock(li, fd, t) \
+	for (int t = -1; t < (li->thr ? global.nbthread : 0); t++) \
+		if ((fd = t < 0 ? li->fd : (li->thr[t].own_fd ? li->thr[t].fd : -1)) >= 0)
 
 /* A paused TCP listener refuses connections as HAProxy's do: shutdown()
  * takes it out of the listening state while keeping its port, listen()
@@ -314,22 +495,22 @@ void listeners_pause_all(void)
 {
 	struct proxy *px;
 	struct listener *li;
+	int fd;
 
 	list_for_each(px, &proxies, list) {
 		int n = 0;
 		list_for_each(li, &px->listeners, fe_el) {
 			if (li->fd < 0)
 				continue;
-			if (curr_th)
-				ev_io_stop(curr_th->loop, &li->io);
-			if (li->addr.ss_family != AF_UNIX)
-				shutdown(li->fd, SHUT_RD);
-			li->state = LI_PAUSED;
+			for_each_sock(li, fd, t)
+				if (li->addr.ss_family != AF_UNIX)
+					shutdown(fd, SHUT_RD);
 			n++;
 		}
 		if (n)
 			log_event(px, LOGL_WARNING, DIAG_WARNING, "Paused %s %s.", px_kind(px), px->id);
 	}
+	thread_post_all(pause_task, NULL, NULL, 1, 0);
 	global.sig_paused = 1;
 }
 
@@ -337,24 +518,22 @@ void listeners_resume_all(void)
 {
 	struct proxy *px;
 	struct listener *li;
+	int fd;
 
 	global.sig_paused = 0;
 	list_for_each(px, &proxies, list) {
 		int n = 0;
 		list_for_each(li, &px->listeners, fe_el) {
-			if (li->fd < 0 || li->state != LI_PAUSED)
+			if (li->fd < 0)
 				continue;
-			if (li->addr.ss_family != AF_UNIX) {
-				int backlog = li->bind->backlog ? li->bind->backlog : fe_maxconn(li->fe);
-				if (listen(li->fd, backlog) < 0) {
+			int backlog = li->bind->backlog ? li->bind->backlog : fe_maxconn(li->fe);
+			for_each_sock(li, fd, t)
+				if (li->addr.ss_family != AF_UNIX && listen(fd, backlog) < 0)
 					ha_alert("Resuming %s %s: listen() failed (%s)", px_kind(px), px->id, strerror(errno));
-					continue;
-				}
-			}
-			li_resume(li, curr_th);
 			n++;
 		}
 		if (n)
 			log_event(px, LOGL_WARNING, DIAG_WARNING, "Resumed %s %s.", px_kind(px), px->id);
 	}
+	thread_post_all(pause_task, NULL, NULL, 0, 0);
 }

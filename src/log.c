@@ -355,7 +355,7 @@ void log_msg(const struct proxy *px, int level, const char *fmt, ...)
 
 const char *log_term_words(char cause, char phase)
 {
-	static char buf[128];
+	static __thread char buf[128];
 	const char *c, *p;
 
 	switch (cause) {

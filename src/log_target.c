@@ -346,8 +346,9 @@ int log_writes_stderr(const struct proxy *px)
 	return l && (list_has_stderr(l) || (l->use_global && list_has_stderr(&log_global.list)));
 }
 
-/* The dates of the headers, rebuilt once per second at most. */
-static struct {
+/* The dates of the headers, rebuilt once per second at most, by each
+ * thread for itself. */
+static __thread struct {
 	time_t sec;
 	char rfc3164[20];             /* "Nov  5 20:38:57" */
 	char iso_tz[24];              /* "+00:00" */

@@ -18,6 +18,13 @@ void *pool_alloc(struct pool *p)
 {
 	void *obj = p->free_list;
 
+	if (p->shared && global.nbthread > 1) {
+		obj = malloc(p->size);
+		if (obj && global.poison >= 0)
+			memset(obj, global.poison, p->size);
+		return obj;
+	}
+
 	if (obj) {
 		p->free_list = *(void **)obj;
 		p->nb_free--;
@@ -44,6 +51,10 @@ void pool_free(struct pool *p, void *obj)
 {
 	if (!obj)
 		return;
+	if (p->shared && global.nbthread > 1) {
+		free(obj);
+		return;
+	}
 	p->nb_used--;
 	if (global.poison >= 0)
 		memset(obj, global.poison, p->size);

@@ -156,6 +156,14 @@ long regex_subst(const struct my_regex *re, const char *subject, size_t len, con
 	return (long)out;
 }
 
+void regex_thread_deinit(void)
+{
+	if (md) {
+		pcre2_match_data_free(md);
+		md = NULL;
+	}
+}
+
 void regex_free_all(void)
 {
 	for (struct my_regex *re = all_regex; re; re = re->next)

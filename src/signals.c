@@ -74,10 +74,29 @@ static void stop_now(void)
 
 static void close_idle_streams(struct thread_ctx *th);
 
+/* Runs on each thread for its own streams (i1: also drop its idle server
+ * connections, once). */
+static void idle_task(struct thread_ctx *th, struct th_task *t)
+{
+	close_idle_streams(th);
+	if (!t->i1)
+		return;
+	struct proxy *px;
+	struct server *srv;
+	list_for_each(px, &proxies, list)
+		if (px->cap & PR_CAP_BE)
+			list_for_each(srv, &px->servers, list)
+				srv_purge_idle(srv, th, 0, 1);
+}
+
 static void watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	close_idle_streams(&threads[0]);
-	if (!threads[0].nb_streams)
+	int left = 0;
+
+	thread_post_all(idle_task, NULL, NULL, 0, 0);
+	for (int t = 0; t < global.nbthread; t++)
+		left += __atomic_load_n(&threads[t].nb_streams, __ATOMIC_RELAXED);
+	if (!left)
 		stop_now();
 }
 
@@ -121,9 +140,7 @@ static void close_idle_streams(struct thread_ctx *th)
 
 void soft_stop(void)
 {
-	struct thread_ctx *th = &threads[0];
 	struct proxy *px;
-	struct server *srv;
 
 	if (global.stopping)
 		return;
@@ -138,11 +155,7 @@ void soft_stop(void)
 	}
 	cli_unbind();
 	checks_stop();
-	close_idle_streams(th);
-	list_for_each(px, &proxies, list)
-		if (px->cap & PR_CAP_BE)
-			list_for_each(srv, &px->servers, list)
-				srv_purge_idle(srv, th, 0, 1);
+	thread_post_all(idle_task, NULL, NULL, 1, 0);
 	if (global.hard_stop_after) {
 		ev_timer_init(&sig.hard, hard_cb, global.hard_stop_after / 1000.0, 0.);
 		ev_timer_start(sig.loop, &sig.hard);

@@ -24,6 +24,11 @@ static uint64_t now_ms(void)
 	return threads ? th_now_ms(&threads[0]) : 0;
 }
 
+static void purge_task(struct thread_ctx *th, struct th_task *t)
+{
+	srv_purge_idle(t->p1, th, 0, 1);
+}
+
 static const char *prefix(const struct server *srv)
 {
 	return (srv->c.flags & SRV_F_BACKUP) ? "Backup " : "";
@@ -84,10 +89,14 @@ static void leave_maint(struct server *srv)
 	          be->id, srv->id, (srv->admin & SRV_ADMF_DRAIN) ? "UP/DRAIN" : "UP/READY");
 }
 
+/* Every change below is made under the backend lock: the admin socket runs
+ * on thread 0, the stats page on any thread, and the data path of every
+ * thread reads the servers' state and weights under that lock. */
 void srv_adm_set_state(struct server *srv, enum srv_adm_state st)
 {
 	struct proxy *be = srv->be;
 
+	be_lock(be);
 	switch (st) {
 	case SRV_ADM_MAINT:
 		if (!(srv->admin & SRV_ADMF_FMAINT))
@@ -118,6 +127,7 @@ void srv_adm_set_state(struct server *srv, enum srv_adm_state st)
 		}
 		break;
 	}
+	be_unlock(be);
 }
 
 int srv_adm_set_weight(struct server *srv, const char *arg, char *err, size_t errlen)
@@ -147,9 +157,11 @@ int srv_adm_set_weight(struct server *srv, const char *arg, char *err, size_t er
 		         "'100%%'.\n");
 		return -1;
 	}
+	be_lock(srv->be);
 	srv->uweight = (int)w;
 	apply_weight(srv);
 	backend_serve_queues(srv->be);
+	be_unlock(srv->be);
 	return 0;
 }
 
@@ -194,8 +206,10 @@ int srv_adm_set_maxconn(struct server *srv, const char *arg, char *err, size_t e
 		snprintf(err, errlen, "Invalid value.\n");
 		return -1;
 	}
+	be_lock(srv->be);
 	srv->c.maxconn = (int)v;
 	backend_serve_queues(srv->be);
+	be_unlock(srv->be);
 	return 0;
 }
 
@@ -249,11 +263,13 @@ int srv_adm_set_addr_by(struct server *srv, const char *ip, const char *port, co
 	else if (port)
 		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", no need to change the port");
 	snprintf(msg + n, sizeof(msg) - n, " by '%s'", by ? by : "server-state file");
+	be_lock(srv->be);
 	srv->addr = ss;
 	srv->addrlen = len;
-	/* idle connections still go to the old address: they are dropped */
-	for (int t = 0; t < global.nbthread; t++)
-		srv_purge_idle(srv, &threads[t], 0, 1);
+	be_unlock(srv->be);
+	/* idle connections still go to the old address: they are dropped,
+	 * each thread its own */
+	thread_post_all(purge_task, srv, NULL, 0, 0);
 	if (by && (ip_changed || port_changed))
 		log_event(srv->be, LOGL_NOTICE, DIAG_WARNING, "%s/%s changed its IP from %s to %s by '%s'.",
 		          srv->be->id, srv->id, oldh, newh, by);
@@ -262,20 +278,25 @@ int srv_adm_set_addr_by(struct server *srv, const char *ip, const char *port, co
 	return 1;
 }
 
+static void shutdown_task(struct thread_ctx *th, struct th_task *t)
+{
+	struct server *srv = t->p1;
+	struct stream *s, *tmp;
+
+	list_for_each_safe(s, tmp, &th->streams, list) {
+		if (s->srv != srv || !(s->flags & SF_ASSIGNED))
+			continue;
+		stream_set_term(s, TERM_KILLED, PHASE_DATA);
+		s->flags |= SF_KILL;
+		stream_wake(s);
+	}
+}
+
 int srv_adm_shutdown_sessions(struct server *srv)
 {
-	int n = 0;
+	/* the streams it serves, on all threads: each thread kills its own */
+	int n = srv->served;
 
-	for (int t = 0; t < global.nbthread; t++) {
-		struct stream *s, *tmp;
-		list_for_each_safe(s, tmp, &threads[t].streams, list) {
-			if (s->srv != srv || !(s->flags & SF_ASSIGNED))
-				continue;
-			stream_set_term(s, TERM_KILLED, PHASE_DATA);
-			s->flags |= SF_KILL;
-			stream_wake(s);
-			n++;
-		}
-	}
+	thread_post_all(shutdown_task, srv, NULL, 0, 0);
 	return n;
 }

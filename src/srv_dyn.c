@@ -55,6 +55,11 @@ const char *srv_dyn_refusal(const struct proxy *be)
 {
 	const struct lb_algo *a = be->c.lb;
 
+	/* the other threads walk the server lists and their idle pools
+	 * without the backend lock */
+	if (threads_multi())
+		return "Dynamic servers are not supported with nbthread > 1 yet.\n";
+
 	/* map-based hashing and static-rr size their tables once; HAProxy
 	 * refuses them with this message (a consistent hash takes them) */
 	if (!a || (a->hashed ? be->c.lbc.method != LB_HASH_CONSISTENT : !a->dynamic))
@@ -246,6 +251,10 @@ int srv_dyn_del(struct server *srv, char *err, size_t errlen)
 {
 	struct proxy *be = srv->be;
 
+	if (threads_multi()) {
+		snprintf(err, errlen, "Dynamic servers are not supported with nbthread > 1 yet.\n");
+		return -1;
+	}
 	if (!(srv->admin & SRV_ADMF_MAINT)) {
 		snprintf(err, errlen, "Only servers in maintenance mode can be deleted.\n");
 		return -1;

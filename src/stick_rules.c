@@ -20,6 +20,7 @@
 #include <proxyd/cfg.h>
 #include <proxyd/diag.h>
 #include <proxyd/pool.h>
+#include <proxyd/thread.h>
 #include <proxyd/proxy.h>
 #include <proxyd/rules.h>
 #include <proxyd/sample.h>
@@ -148,6 +149,8 @@ static int parse_stick_table(struct cfg_ctx *ctx, const struct cfg_kw *kw, char 
 {
 	struct stktable *t = cfg_alloc(sizeof(*t));
 	int have_type = 0, have_size = 0;
+
+	pthread_mutex_init(&t->lock, NULL);   /* once: the table is used by every thread */
 
 	if (ctx->px->table) {
 		cfg_alert(ctx, "'stick-table': only one table per proxy ('%s' has one already)", ctx->px->id);
@@ -323,6 +326,7 @@ static int stick_post_parse(void)
 	}
 	if (!pending_pool.name)
 		pool_init(&pending_pool, "stick pending", sizeof(struct stk_pending), 64);
+	pending_pool.shared = 1;
 	return err;
 }
 
@@ -378,9 +382,24 @@ static int pending_has(const struct stk_pending *p, const struct stktable *t)
  * whether the key is already in the table: a full nopurge table takes no
  * store at all, so its entries keep their server even when that server
  * could not serve, and the rule does not claim the table for its key. */
+static void tbl_lock(struct stktable *t)
+{
+	if (threads_multi())
+		pthread_mutex_lock(&t->lock);
+}
+
+static void tbl_unlock(struct stktable *t)
+{
+	if (threads_multi())
+		pthread_mutex_unlock(&t->lock);
+}
+
 static int store_allowed(struct stktable *t, uint64_t now)
 {
-	return !t->nopurge || !stktable_full(t, now);
+	tbl_lock(t);
+	int ok = !t->nopurge || !stktable_full(t, now);
+	tbl_unlock(t);
+	return ok;
 }
 
 static void pending_add(struct stream *s, struct stktable *t, const struct stk_key *key)
@@ -416,6 +435,7 @@ void stick_request(struct stream *s)
 		if (!sample_process(r->expr, s, &smp) || stktable_make_key(r->t, &smp, &key) < 0)
 			continue;
 		if (r->flags & STK_MATCH) {
+			tbl_lock(r->t);
 			struct stksess *ts = stktable_lookup(r->t, &key, now);
 			if (ts) {
 				struct server *srv = entry_server(be, ts);
@@ -425,6 +445,7 @@ void stick_request(struct stream *s)
 				}
 				stktable_touch(r->t, ts, now);
 			}
+			tbl_unlock(r->t);
 		}
 		if ((r->flags & STK_STORE) && store_allowed(r->t, now))
 			pending_add(s, r->t, &key);
@@ -433,10 +454,12 @@ void stick_request(struct stream *s)
 
 static void store_key(struct stream *s, struct stktable *t, const struct stk_key *key, uint64_t now)
 {
+	tbl_lock(t);
 	struct stksess *ts = stktable_get(t, key, now);
 
 	if (ts)
 		ts->srv = s->srv;
+	tbl_unlock(t);
 }
 
 void stick_store(struct stream *s)

@@ -9,6 +9,7 @@
  * only, at the end of stream_process(), once every watcher is stopped.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -719,7 +720,40 @@ const union sockaddr_any *stream_dst(struct stream *s)
 
 void stream_wake(struct stream *s)
 {
-	ev_feed_event(s->th->loop, &s->timer, EV_CUSTOM);
+	struct thread_ctx *th = s->th;
+
+	if (th == curr_th) {
+		ev_feed_event(th->loop, &s->timer, EV_CUSTOM);
+		return;
+	}
+	pthread_mutex_lock(&th->mb_lock);
+	if (list_empty(&s->mb_el))
+		list_append(&th->mb_streams, &s->mb_el);
+	pthread_mutex_unlock(&th->mb_lock);
+	thread_wake(th);
+}
+
+void stream_kill(struct stream *s, int term, int phase)
+{
+	if (s->th == curr_th) {
+		stream_set_term(s, (char)term, (char)phase);
+		s->flags |= SF_KILL;
+	} else {
+		s->rkill = (term & 0xff) | (phase & 0xff) << 8;
+	}
+	stream_wake(s);
+}
+
+void stream_remote_wake(struct stream *s)
+{
+	int k = atomic_exchange(&s->rkill, 0);
+
+	if (k) {
+		stream_set_term(s, (char)(k & 0xff), (char)(k >> 8));
+		s->flags |= SF_KILL;
+	}
+	backend_adopt_grant(s);
+	stream_wake(s);
 }
 
 /*------------------------------------------------------------------------
@@ -727,7 +761,7 @@ void stream_wake(struct stream *s)
  */
 uint32_t stream_new_id(void)
 {
-	static uint32_t next_id;
+	static _Atomic uint32_t next_id;
 
 	return next_id++;
 }
@@ -757,7 +791,14 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 		s->uniq_id = stream_new_id();   /* HTTP: one per request */
 	s->t_accept = s->t_cli_act = s->t_idle_from = th_now_ms(th);
 	list_init(&s->queue_el);
-	list_append(&th->streams, &s->list);
+	list_init(&s->mb_el);
+	if (threads_multi()) {
+		pthread_mutex_lock(&th->streams_lock);
+		list_append(&th->streams, &s->list);
+		pthread_mutex_unlock(&th->streams_lock);
+	} else {
+		list_append(&th->streams, &s->list);
+	}
 	th->nb_streams++;
 
 	struct px_counters *fc = &fe->fe_counters[th->tid];
@@ -846,7 +887,18 @@ void stream_free(struct stream *s)
 	stream_buf_release(s, &s->req);
 	stream_buf_release(s, &s->res);
 	s->fe->feconn--;
-	list_del_init(&s->list);
+	if (threads_multi()) {
+		/* no other thread can find it any more, then none has it in
+		 * the mailbox (they post it only while they can find it) */
+		pthread_mutex_lock(&th->streams_lock);
+		list_del_init(&s->list);
+		pthread_mutex_unlock(&th->streams_lock);
+		pthread_mutex_lock(&th->mb_lock);
+		list_del_init(&s->mb_el);
+		pthread_mutex_unlock(&th->mb_lock);
+	} else {
+		list_del_init(&s->list);
+	}
 	th->nb_streams--;
 	listener_release(s->li, th);
 	pool_free(&th->pool_stream, s);

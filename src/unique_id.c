@@ -34,6 +34,7 @@ static int parse_uid_format(struct cfg_ctx *ctx, const struct cfg_kw *kw, char *
 	ctx->px->c.uid_fmt = lf;
 	if (!uid_pool.name)
 		pool_init(&uid_pool, "unique ids", UNIQUE_ID_LEN + 1, 256);
+	uid_pool.shared = 1;
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <proxyd/thread.h>
 #include <proxyd/acl.h>
 #include <proxyd/cfg.h>
 #include <proxyd/diag.h>
@@ -228,6 +229,12 @@ void userlist_deinit(void)
  * Checking credentials
  */
 static __thread struct crypt_data *crypt_buf;
+
+void userlist_thread_deinit(void)
+{
+	free(crypt_buf);
+	crypt_buf = NULL;
+}
 
 static int password_ok(struct ul_user *u, const char *pass, size_t plen)
 {

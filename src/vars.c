@@ -15,6 +15,7 @@
 #include <proxyd/rules.h>
 #include <proxyd/sample.h>
 #include <proxyd/stream.h>
+#include <proxyd/thread.h>
 #include <proxyd/vars.h>
 
 #define VARS_PER_SCOPE 64
@@ -100,7 +101,7 @@ static void var_clear(const struct var_desc *d, struct var_value *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int var_set(const struct var_desc *d, struct stream *s, const struct sample *smp)
+static int var_set_nolock(const struct var_desc *d, struct stream *s, const struct sample *smp)
 {
 	struct var_value *v = slot(d, s, 1);
 
@@ -141,7 +142,7 @@ int var_set(const struct var_desc *d, struct stream *s, const struct sample *smp
 	return 1;
 }
 
-void var_unset(const struct var_desc *d, struct stream *s)
+static void var_unset_nolock(const struct var_desc *d, struct stream *s)
 {
 	struct var_value *v = slot(d, s, 0);
 
@@ -149,7 +150,7 @@ void var_unset(const struct var_desc *d, struct stream *s)
 		var_clear(d, v);
 }
 
-int var_get(const struct var_desc *d, struct stream *s, struct sample *smp)
+static int var_get_nolock(const struct var_desc *d, struct stream *s, struct sample *smp)
 {
 	struct var_value *v = slot(d, s, 0);
 
@@ -319,3 +320,56 @@ static const struct act_kw var_act_kws[] = {
 };
 
 ACT_REGISTER(var_act_kws);
+
+/*------------------------------------------------------------------------
+ * "proc." variables are shared by the threads: read and written under one
+ * lock, and a string read is copied to the reader's scratch buffer (another
+ * thread may replace it right after).
+ */
+static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int proc_locked(const struct var_desc *d)
+{
+	if (d->scope != VAR_PROC || !threads_multi())
+		return 0;
+	pthread_mutex_lock(&proc_lock);
+	return 1;
+}
+
+int var_set(const struct var_desc *d, struct stream *s, const struct sample *smp)
+{
+	int locked = proc_locked(d);
+	int ret = var_set_nolock(d, s, smp);
+
+	if (locked)
+		pthread_mutex_unlock(&proc_lock);
+	return ret;
+}
+
+void var_unset(const struct var_desc *d, struct stream *s)
+{
+	int locked = proc_locked(d);
+
+	var_unset_nolock(d, s);
+	if (locked)
+		pthread_mutex_unlock(&proc_lock);
+}
+
+int var_get(const struct var_desc *d, struct stream *s, struct sample *smp)
+{
+	int locked = proc_locked(d);
+	int ret = var_get_nolock(d, s, smp);
+
+	if (locked) {
+		if (ret && (smp->type == SMP_T_STR || smp->type == SMP_T_BIN)) {
+			struct trash *t = smp_trash();
+			size_t n = smp->data.str.len < t->size ? smp->data.str.len : t->size;
+			if (n)
+				memcpy(t->area, smp->data.str.ptr, n);
+			smp->data.str.ptr = t->area;
+			smp->data.str.len = n;
+		}
+		pthread_mutex_unlock(&proc_lock);
+	}
+	return ret;
+}

@@ -27,6 +27,9 @@ void backend_release_slot(struct stream *s);
 void backend_serve_queues(struct proxy *be);
 /* Removes the stream from its backend queue. */
 void backend_dequeue(struct stream *s);
+/* On the stream's own thread: takes the slot another thread reserved for
+ * it when it left its queue (see stream.granted). */
+void backend_adopt_grant(struct stream *s);
 /* The queue deadline passed. */
 void backend_queue_expired(struct stream *s);
 

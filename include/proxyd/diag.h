@@ -18,7 +18,7 @@ enum diag_level {
 
 extern int diag_quiet;      /* -q: drop notices and warnings */
 extern int diag_verbose;    /* -d: show diag-level messages too */
-extern unsigned diag_warnings, diag_alerts;
+extern _Atomic unsigned diag_warnings, diag_alerts;
 
 /* When set, also called with every message shown (without the tag), e.g.
  * by the master to send a failed reload's reasons to the log targets. */

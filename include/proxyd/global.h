@@ -1,7 +1,6 @@
 /* Process-wide settings from the "global" section and the command line.
  * Written while parsing, read-only once the loops run (except the few
- * runtime counters at the end, which belong to the main thread until
- * nbthread > 1 arrives and turns them into atomics). */
+ * runtime counters at the end, atomics shared by all threads). */
 #ifndef PROXYD_GLOBAL_H
 #define PROXYD_GLOBAL_H
 
@@ -37,11 +36,11 @@ struct global {
 	int maxconn_auto;     /* maxconn was computed from the fd limit */
 	int maxsock;          /* file descriptors the process needs (show info Maxsock) */
 
-	/* runtime, main thread */
-	int actconn;          /* current client connections, all frontends */
-	uint64_t cum_conns;
-	uint64_t cum_req;
-	int listeners_paused; /* global maxconn reached */
+	/* runtime, all threads */
+	_Atomic int actconn;  /* current client connections, all frontends */
+	_Atomic uint64_t cum_conns;
+	_Atomic uint64_t cum_req;
+	_Atomic int listeners_paused; /* global maxconn reached */
 	int stopping;         /* soft stop: serving the last requests, then exit */
 	int sig_paused;       /* listeners paused by SIGTTOU until SIGTTIN */
 	int fds_handed_over;  /* _getsocks gave the listening sockets to another process */

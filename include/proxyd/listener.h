@@ -33,21 +33,32 @@ enum li_state {
 	LI_CLOSED,
 };
 
+/* A listener as one thread sees it: with SO_REUSEPORT each thread has its
+ * own socket on the address and the kernel spreads the connections; unix
+ * sockets and inherited ones are shared (every thread polls the fd). */
+struct li_thr {
+	int fd;
+	int own_fd;                  /* this thread opened fd (else it is listener.fd) */
+	enum li_state state;
+	ev_io io;
+	struct listener *li;
+};
+
 struct listener {
 	struct list fe_el;           /* in the frontend */
 	struct list bind_el;         /* in the bind_conf */
 	struct bind_conf *bind;
 	struct proxy *fe;
-	int fd;
+	int fd;                      /* thread 0's socket (the one handed over by -x) */
 	int inherited;               /* fd@: do not close/unlink on exit */
-	enum li_state state;
-	int nbconn;
+	enum li_state state;         /* of thread 0 (kept for readers of this struct) */
+	_Atomic int nbconn;
+	struct li_thr *thr;          /* global.nbthread entries */
 	int luid;                    /* number in its frontend (1, 2...), shown in logs */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	dev_t ux_dev;                /* unix socket: the file bound, to unlink only our own */
 	ino_t ux_ino;
-	ev_io io;
 };
 
 /* Opens every listener of every frontend. Returns 0 or -1 after an alert. */
@@ -63,5 +74,7 @@ void listeners_pause_all(void);
 void listeners_resume_all(void);
 /* A client connection of <li> ended: may resume paused listeners. */
 void listener_release(struct listener *li, struct thread_ctx *th);
+/* Resumes <th>'s paused listeners that may accept again. */
+void listeners_resume(struct thread_ctx *th);
 
 #endif

@@ -49,7 +49,7 @@ struct log_target {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	const char *text;             /* as configured, for messages */
-	uint64_t sent, dropped;
+	_Atomic uint64_t sent, dropped;
 };
 
 /* The targets of a section; shared by sections that inherit them. */
@@ -74,7 +74,7 @@ struct log_global {
 	struct log_list list;
 	const char *tag;              /* log-tag, default the program name */
 	const char *hostname;         /* log-send-hostname */
-	uint64_t dropped;             /* lines a target could not take at once */
+	_Atomic uint64_t dropped;            /* lines a target could not take at once */
 };
 extern struct log_global log_global;
 

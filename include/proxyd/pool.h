@@ -14,6 +14,7 @@ struct pool {
 	unsigned nb_free;     /* objects waiting in free_list */
 	unsigned nb_used;     /* objects handed out */
 	unsigned max_free;    /* beyond this many, freed objects go back to malloc */
+	int shared;           /* used by every thread: no cache with nbthread > 1 (malloc is thread-safe) */
 };
 
 void pool_init(struct pool *p, const char *name, size_t size, unsigned max_free);

@@ -3,10 +3,12 @@
 #ifndef PROXYD_PROXY_H
 #define PROXYD_PROXY_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <proxyd/addr.h>
 #include <proxyd/counters.h>
+#include <proxyd/global.h>
 #include <proxyd/http_reply.h>
 #include <proxyd/lb.h>
 #include <proxyd/list.h>
@@ -121,23 +123,28 @@ struct proxy {
 	struct list storersp_rules;     /* stick store-response */
 	void *captures;                 /* "capture" lines (capture.c), or NULL */
 	struct error_snapshot *err_req, *err_res;  /* last invalid messages ("show errors") */
-	int feconn;                     /* current client connections */
-	unsigned long log_count;        /* traffic lines logged (the log's %lc) */
-	int fe_max;                     /* peak */
-	int listeners_paused;
+	_Atomic int feconn;                   /* current client connections */
+	_Atomic unsigned long log_count;       /* traffic lines logged (the log's %lc) */
+	_Atomic int fe_max;                   /* peak */
+	_Atomic int listeners_paused;
 
 	/* backend side */
 	struct list servers;            /* struct server */
 	int nb_srv;
-	int srv_act, srv_bck;           /* usable active / backup servers */
+	_Atomic int srv_act, srv_bck;       /* usable active / backup servers */
 	const struct server *fbck;      /* first usable backup, by declaration order */
-	int beconn;                     /* streams assigned to this backend */
-	int be_max;
+	_Atomic int beconn;                   /* streams assigned to this backend */
+	_Atomic int be_max;
 	void *lb_state;                 /* algorithm private */
+	/* With several threads, taken around everything the threads share in
+	 * a backend: the balancer's state, the queues, the servers' stream
+	 * counts and state changes (recursive: a state change serves the
+	 * queues). Only taken when nbthread > 1 (be_lock()). */
+	pthread_mutex_t lock;
 	struct list queue;              /* streams waiting for a server slot */
-	int nb_queued;
+	_Atomic int nb_queued;
 	unsigned queue_idx;              /* streams served from the queue so far (the log's %bq) */
-	int max_queued;
+	_Atomic int max_queued;
 	uint64_t last_change_ms;
 	uint64_t down_since_ms;         /* backend without any usable server since */
 	uint64_t downtime_ms;
@@ -157,5 +164,18 @@ struct proxy *proxy_find(const char *name, unsigned cap);
 struct server *proxy_find_server(const struct proxy *be, const char *name);
 /* The effective timeout <to> (0 when unset). */
 static inline int px_to(const struct proxy *px, enum px_timeout to) { return px->c.to[to]; }
+
+/* The backend lock (see proxy.lock): nothing to take with one thread. */
+static inline void be_lock(struct proxy *be)
+{
+	if (global.nbthread > 1)
+		pthread_mutex_lock(&be->lock);
+}
+
+static inline void be_unlock(struct proxy *be)
+{
+	if (global.nbthread > 1)
+		pthread_mutex_unlock(&be->lock);
+}
 
 #endif

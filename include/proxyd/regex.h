@@ -26,5 +26,7 @@ int regex_exec_groups(const struct my_regex *re, const char *subject, size_t len
 long regex_subst(const struct my_regex *re, const char *subject, size_t len, const char *subst,
                  int global, char *dst, size_t dlen);
 void regex_free_all(void);
+/* The calling thread's match data (a thread that ends). */
+void regex_thread_deinit(void);
 
 #endif

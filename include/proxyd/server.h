@@ -74,14 +74,14 @@ struct server {
 	const char *cookie;           /* persistence cookie value, or NULL */
 	size_t cookie_len;
 
-	unsigned admin;               /* SRV_ADMF_* */
-	enum srv_state state;
+	_Atomic unsigned admin;              /* SRV_ADMF_* */
+	_Atomic enum srv_state state;
 	int uweight;                  /* current user weight (set weight) */
-	int eweight;                  /* effective weight used by the balancer */
-	int served;                   /* streams currently assigned */
-	int cur_sess;                 /* streams connecting or connected to it (the log's %sc) */
-	int cur_conns;                /* open connections, idle included */
-	int max_served;
+	_Atomic int eweight;                 /* effective weight used by the balancer */
+	_Atomic int served;                 /* streams currently assigned */
+	_Atomic int cur_sess;               /* streams connecting or connected to it (the log's %sc) */
+	_Atomic int cur_conns;              /* open connections, idle included */
+	_Atomic int max_served;
 	uint64_t last_change_ms;
 	uint64_t down_since_ms;       /* 0 while up */
 	uint64_t downtime_ms;         /* accumulated, excluding the current period */
@@ -97,8 +97,8 @@ struct server {
 		int weight;               /* roundrobin: weight it is scheduled with, 0 when out */
 	} lb;
 	struct list queue;            /* streams waiting for this very server (hash, persistence) */
-	int nb_queued;
-	int max_queued;               /* peak of nb_queued (stats qmax) */
+	_Atomic int nb_queued;
+	_Atomic int max_queued;              /* peak of nb_queued (stats qmax) */
 	unsigned queue_idx;              /* streams served from its queue so far (the log's %sq) */
 
 	struct srv_ssl *ssl;          /* TLS contexts and sessions, NULL without TLS */

@@ -4,6 +4,7 @@
 #ifndef PROXYD_STICK_TABLE_H
 #define PROXYD_STICK_TABLE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,7 @@ struct stktable {
 	unsigned nbuckets;            /* power of two */
 	struct stksess **buckets;
 	struct list lru;
+	pthread_mutex_t lock;         /* nbthread > 1: around every use (stick_rules.c, CLI) */
 };
 
 /* Key of a table, built from a sample. */

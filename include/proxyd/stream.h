@@ -47,7 +47,7 @@ enum {
 	SF_SRV_SHUTR     = 1 << 10,  /* server sent EOF */
 	SF_CLI_SHUTW     = 1 << 11,
 	SF_SRV_SHUTW     = 1 << 12,
-	SF_IN_QUEUE      = 1 << 13,
+	SF_IN_QUEUE      = 1 << 13,  /* entered a queue, not yet left it (as its own thread sees it) */
 	SF_CLOSING       = 1 << 14,  /* flush the response then close the client */
 	SF_BE_ASSIGNED   = 1 << 15,  /* counted in be->beconn */
 	SF_ERR_LOGGED    = 1 << 16,
@@ -137,6 +137,16 @@ struct stream {
 	uint64_t t_srv_act;           /* last server activity */
 	uint64_t t_step;              /* start of the current server step (queue, connect, turnaround) */
 	struct list queue_el;         /* in be->queue */
+	/* Queue state shared with the other threads, under the backend lock:
+	 * another thread that frees a slot takes the stream out of its queue,
+	 * reserves the slot for it (granted) and posts it to its thread. */
+	int in_queue;                 /* in a queue (queue_el linked) */
+	int q_direct;                 /* waits for its server (persistence), not the balancer */
+	int q_requeued;               /* its server went down: balanced again */
+	uint64_t t_enq;               /* when it entered the queue (oldest served first) */
+	struct server *granted;       /* slot reserved by another thread, not yet taken */
+	struct list mb_el;            /* in its thread's mailbox (thread_ctx.mb_streams) */
+	_Atomic int rkill;            /* killed from another thread: term | phase << 8, 0: no */
 	struct var_value *sess_vars;  /* "sess." variables, allocated when first set */
 	struct stk_pending *stk;      /* stick table keys waiting for the server */
 	union sockaddr_any src, dst;
@@ -208,8 +218,14 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 /* Runs the stream's steps until nothing more can progress. */
 void stream_process(struct stream *s);
 /* Wakes a stream from elsewhere (queue slot freed): processed soon, from
- * the loop, not from the caller's stack. */
+ * the loop, not from the caller's stack. From another thread, the caller
+ * must keep the stream alive meanwhile: hold the backend lock while it is
+ * queued, or its thread's streams_lock. */
 void stream_wake(struct stream *s);
+/* Kills <s> (owned by any thread; same conditions as stream_wake()). */
+void stream_kill(struct stream *s, int term, int phase);
+/* Its own thread handles what other threads posted for <s> (mailbox). */
+void stream_remote_wake(struct stream *s);
 /* The next request number (the log's %rt), shared by all streams. */
 uint32_t stream_new_id(void);
 /* Closes everything and frees the stream. */

@@ -1,9 +1,12 @@
 /* Per-thread context: each thread owns its event loop, its pools and the
  * connections it accepted, end to end; nothing on the data path is shared
- * between threads except server state and counters. */
+ * between threads except server state and counters. Another thread never
+ * touches a stream it does not own: it posts it to the owner's mailbox
+ * (stream_wake()) or posts a task, and wakes the owner's loop. */
 #ifndef PROXYD_THREAD_H
 #define PROXYD_THREAD_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <ev.h>
 
@@ -28,6 +31,27 @@ struct thread_ctx {
 	ev_check idle_check;
 	double idle_since, win_start, win_idle;
 	int idle_pct;
+	/* multi-thread */
+	pthread_t pth;
+	ev_async wake;             /* another thread posted work (mailbox, tasks) */
+	ev_async stop;             /* asked to leave its loop */
+	pthread_mutex_t mb_lock;   /* protects mb_streams, tasks */
+	struct list mb_streams;    /* streams to wake here (stream.mb_el) */
+	struct list tasks;         /* struct th_task posted by other threads */
+	pthread_mutex_t streams_lock; /* protects "streams" against walkers of other threads */
+	_Atomic uint64_t accepted; /* connections accepted ("show activity") */
+	_Atomic uint64_t loops;    /* loop iterations */
+	_Atomic int listeners_kicked; /* listeners may resume: checked at the next wake */
+	uint64_t cpu_set;          /* cpu-map: CPUs this thread is bound to (0: none) */
+};
+
+/* Work for another thread: run <fn> on the thread that owns what it
+ * touches. */
+struct th_task {
+	struct list el;
+	void (*fn)(struct thread_ctx *th, struct th_task *t);
+	void *p1, *p2;
+	int i1, i2;
 };
 
 extern struct thread_ctx *threads;       /* global.nbthread entries */
@@ -39,6 +63,11 @@ static inline uint64_t th_now_ms(const struct thread_ctx *th)
 	return (uint64_t)(ev_now(th->loop) * 1000.0);
 }
 
+/* Buffers each thread allocates for itself on first use, released when a
+ * thread other than the first ends (the first one's go with the config). */
+void http_act_thread_deinit(void);
+void userlist_thread_deinit(void);
+
 int threads_init(void);
 /* Percentage of the last seconds the first loop spent waiting (Idle_pct). */
 int thread_idle_pct(void);
@@ -46,5 +75,22 @@ void threads_run(void);
 void threads_deinit(void);
 /* Asks every loop to stop (from a signal handler context in the loop). */
 void threads_stop_all(void);
+/* Posts <t> (malloc'd, freed after it ran) to thread <th> and wakes it;
+ * on the calling thread itself it runs at once. */
+void thread_post(struct thread_ctx *th, struct th_task *t);
+/* Runs <fn> on every thread (at once on the calling one). */
+void thread_post_all(void (*fn)(struct thread_ctx *, struct th_task *), void *p1, void *p2, int i1, int i2);
+/* Wakes <th>'s loop (thread-safe). */
+void thread_wake(struct thread_ctx *th);
+/* cpu-map: binds thread <tid> (0-based) to <cpus>; "all" threads with tid -1. */
+void thread_cpu_map(int tid, uint64_t cpus);
+/* More than one thread: the shared structures need their locks. */
+static inline int threads_multi(void);
+
+#include <proxyd/global.h>
+static inline int threads_multi(void)
+{
+	return global.nbthread > 1;
+}
 
 #endif

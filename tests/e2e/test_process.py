@@ -341,3 +341,22 @@ class ProcessTest(H.ProxyTestCase):
         self.assertEqual(H.http(self.addr).status, 200)
         self.assertIn("Resumed frontend fe.", p.stderr())
         self.assertTrue(p.alive())
+
+
+class ProcessThreadsTest(ProcessTest):
+    """The soft stop, the hard stop and SIGTTOU/SIGTTIN with 4 threads: each
+    thread has its own listening socket and its own streams, which the
+    signal, handled by the first thread, must reach."""
+
+    def cfg(self, global_lines=""):
+        return super().cfg("nbthread 4\n" + global_lines)
+
+    test_soft_stop_threads = ProcessTest.test_soft_stop_finishes_in_flight_request
+    test_hard_stop_threads = ProcessTest.test_hard_stop_after_cuts_stuck_request
+    test_sigttou_threads = ProcessTest.test_sigttou_pauses_and_sigttin_resumes
+
+
+# only the threaded variants of the signal tests: the rest of ProcessTest
+# runs once, above
+for _name in [n for n in dir(ProcessTest) if n.startswith("test_")]:
+    setattr(ProcessThreadsTest, _name, None)

@@ -374,10 +374,11 @@ static void test_not_supported_yet(void **state)
 		{ "listen li\n  mode health\n", ALERT,
 		  L(2, "'mode health' was removed from HAProxy 2.4 and is not supported; use 'http-request return "
 		       "status 200' or 'monitor-uri'") },
-		/* nbthread */
-		{ "global\n  nbthread 4\n", ALERT,
-		  L(2, "'nbthread 4': proxyd runs one thread for now; more threads come with the multi-thread work "
-		       "(use 'nbthread 1')") },
+		/* cpu-map */
+		{ "global\n  cpu-map 1/1 x\n", ALERT,
+		  L(2, "'cpu-map': invalid CPU set 'x' (expected e.g. '0', '0-3' or '0,2')") },
+		{ "global\n  cpu-map 1/0 1\n", ALERT,
+		  L(2, "'cpu-map': invalid thread set '0' (expected e.g. '1', '1-4' or 'all')") },
 	};
 
 	RUN(cases);
