@@ -310,8 +310,8 @@ static void test_not_supported_yet(void **state)
 		/* global */
 		{ "global\n  master-worker bogus\n", ALERT,
 		  L(2, "'master-worker' only accepts 'no-exit-on-failure', not 'bogus'") },
-		{ "global\n  cpu-map 1 0\n", ALERT,
-		  L(2, "'cpu-map' is a valid HAProxy keyword but is not supported yet by proxyd") },
+		{ "global\n  set-dumpable\n", ALERT,
+		  L(2, "'set-dumpable' is a valid HAProxy keyword but is not supported yet by proxyd") },
 		{ "global\n  nbproc 2\n", ALERT,
 		  L(2, "'nbproc' is a valid HAProxy keyword but is not supported yet by proxyd; removed from "
 		       "HAProxy 2.5 too; use nbthread") },
