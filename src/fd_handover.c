@@ -63,9 +63,8 @@ static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_sto
 	}
 }
 
-int handover_take(const struct sockaddr_storage *addr, socklen_t len)
+int handover_take(const struct sockaddr_storage *addr)
 {
-	(void)len;
 	for (int i = 0; i < pool_len; i++) {
 		if (!same_addr(&pool[i].addr, addr))
 			continue;

@@ -64,7 +64,7 @@ static int bind_one(struct listener *li)
 		return 0;
 	}
 
-	fd = handover_take(&li->addr, li->addrlen);
+	fd = handover_take(&li->addr);
 	if (fd >= 0) {
 		/* a previous process listened there: take its socket over */
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

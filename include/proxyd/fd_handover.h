@@ -12,7 +12,7 @@
 int handover_add(int fd);
 /* The pooled socket bound to exactly <addr> (family, address, port or
  * path), removed from the pool; -1 when there is none. */
-int handover_take(const struct sockaddr_storage *addr, socklen_t len);
+int handover_take(const struct sockaddr_storage *addr);
 /* Closes what no listener took: those addresses left the configuration. */
 void handover_close_unused(void);
 int handover_count(void);

@@ -48,10 +48,10 @@ static void test_take_by_address(void **state)
 
 	other = a4;
 	((struct sockaddr_in *)&other)->sin_port = htons(ntohs(s4->sin_port) ^ 1);
-	assert_int_equal(handover_take(&other, l4), -1);       /* another port */
-	assert_int_equal(handover_take(&a6, l6), f6);
-	assert_int_equal(handover_take(&a6, l6), -1);          /* taken once */
-	assert_int_equal(handover_take(&a4, l4), f4);
+	assert_int_equal(handover_take(&other), -1);       /* another port */
+	assert_int_equal(handover_take(&a6), f6);
+	assert_int_equal(handover_take(&a6), -1);          /* taken once */
+	assert_int_equal(handover_take(&a4), f4);
 	assert_int_equal(handover_count(), 0);
 	close(f4);
 	close(f6);
