@@ -49,16 +49,15 @@ static struct graveyard_entry *graveyard;
 /* Options a dynamic server does not take, as HAProxy 2.6 ("cookie",
  * "redir"), plus "sni", whose expression the backend evaluates once for
  * all its servers from the configuration. */
+/* How long the other threads get to reach a point where they wait. */
+#define ISOLATE_MS 2000
+static const char busy_msg[] = "The other threads did not pause in time (busy or stopping); try again.\n";
+
 static const char *const refused_opts[] = { "cookie", "redir", "sni", "track", NULL };
 
 const char *srv_dyn_refusal(const struct proxy *be)
 {
 	const struct lb_algo *a = be->c.lb;
-
-	/* the other threads walk the server lists and their idle pools
-	 * without the backend lock */
-	if (threads_multi())
-		return "Dynamic servers are not supported with nbthread > 1 yet.\n";
 
 	/* map-based hashing and static-rr size their tables once; HAProxy
 	 * refuses them with this message (a consistent hash takes them) */
@@ -204,16 +203,24 @@ struct server *srv_dyn_add(struct proxy *be, const char *name, const char *addr,
 	/* as HAProxy: its checks wait for "enable health" */
 	srv->check.paused = 1;
 
+	if (thread_isolate(ISOLATE_MS) < 0) {
+		ssl_srv_free(srv);
+		release_runtime(srv);
+		snprintf(err, errlen, "%s", busy_msg);
+		return NULL;
+	}
 	srv->puid = free_puid(be);
 	list_append(&be->servers, &srv->list);
 	if (rebuild_lb(be) < 0) {
 		list_del_init(&srv->list);
 		rebuild_lb(be);
+		thread_release();
 		ssl_srv_free(srv);
 		release_runtime(srv);
 		snprintf(err, errlen, "Out of memory.\n");
 		return NULL;
 	}
+	thread_release();
 	check_start_server(srv);
 	log_event(be, LOGL_NOTICE, DIAG_NOTICE, "New server %s/%s registered.", be->id, srv->id);
 	return srv;
@@ -251,28 +258,35 @@ int srv_dyn_del(struct server *srv, char *err, size_t errlen)
 {
 	struct proxy *be = srv->be;
 
-	if (threads_multi()) {
-		snprintf(err, errlen, "Dynamic servers are not supported with nbthread > 1 yet.\n");
-		return -1;
-	}
 	if (!(srv->admin & SRV_ADMF_MAINT)) {
 		snprintf(err, errlen, "Only servers in maintenance mode can be deleted.\n");
-		return -1;
-	}
-	if (srv_in_use(srv)) {
-		snprintf(err, errlen, "Server still has connections attached to it, cannot remove it.\n");
-		return -1;
-	}
-	/* idle keep-alive connections are the server's own: closed now */
-	for (int t = 0; threads && t < global.nbthread; t++)
-		srv_purge_idle(srv, &threads[t], 0, 1);
-	if (srv->cur_conns > 0) {
-		snprintf(err, errlen, "Server still has connections attached to it, cannot remove it.\n");
 		return -1;
 	}
 	struct graveyard_entry *g = malloc(sizeof(*g));
 	if (!g) {
 		snprintf(err, errlen, "Out of memory.\n");
+		return -1;
+	}
+	/* from here the other threads' streams and idle pools hold still */
+	if (thread_isolate(ISOLATE_MS) < 0) {
+		free(g);
+		snprintf(err, errlen, "%s", busy_msg);
+		return -1;
+	}
+	if (srv_in_use(srv)) {
+		thread_release();
+		free(g);
+		snprintf(err, errlen, "Server still has connections attached to it, cannot remove it.\n");
+		return -1;
+	}
+	/* idle keep-alive connections are the server's own: closed now, each
+	 * in its (waiting) thread's pools */
+	for (int t = 0; threads && t < global.nbthread; t++)
+		srv_purge_idle(srv, &threads[t], 0, 1);
+	if (srv->cur_conns > 0) {
+		thread_release();
+		free(g);
+		snprintf(err, errlen, "Server still has connections attached to it, cannot remove it.\n");
 		return -1;
 	}
 
@@ -285,6 +299,7 @@ int srv_dyn_del(struct server *srv, char *err, size_t errlen)
 	srv->deleted = 1;
 	if (srv->lb.heap_idx >= 0 || be->lb_state)
 		rebuild_lb(be);
+	thread_release();
 	ssl_srv_free(srv);
 	log_event(be, LOGL_NOTICE, DIAG_NOTICE, "Server %s/%s deleted.", be->id, srv->id);
 

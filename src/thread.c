@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <proxyd/diag.h>
 #include <proxyd/global.h>
@@ -328,4 +329,95 @@ void threads_deinit(void)
 	free(threads);
 	threads = NULL;
 	curr_th = NULL;
+}
+
+/*------------------------------------------------------------------------
+ * Isolation: the rare changes that other threads' walks cannot tolerate
+ * (a server added to or removed from a backend's list) are made while
+ * every other thread waits in a task, between two of its callbacks, where
+ * it holds no lock and no iterator. A round is named by its generation:
+ * a park task that arrives after its round ended (the caller gave up
+ * waiting) returns at once.
+ */
+static pthread_mutex_t iso_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t iso_cond = PTHREAD_COND_INITIALIZER;
+static int iso_gen, iso_active, iso_parked;
+
+static void park_task(struct thread_ctx *th, struct th_task *t)
+{
+	(void)th;
+	pthread_mutex_lock(&iso_lock);
+	if (iso_active && t->i1 == iso_gen) {
+		iso_parked++;
+		pthread_cond_broadcast(&iso_cond);
+		while (iso_active && t->i1 == iso_gen)
+			pthread_cond_wait(&iso_cond, &iso_lock);
+		iso_parked--;
+		pthread_cond_broadcast(&iso_cond);
+	}
+	pthread_mutex_unlock(&iso_lock);
+}
+
+int thread_isolate(int timeout_ms)
+{
+	struct timespec until;
+
+	if (!threads || global.nbthread < 2 || !curr_th)
+		return 0;
+	pthread_mutex_lock(&iso_lock);
+	if (iso_active) {
+		/* only one round at a time; callers run on the first thread */
+		pthread_mutex_unlock(&iso_lock);
+		return -1;
+	}
+	iso_active = 1;
+	iso_gen++;
+	int gen = iso_gen;
+	pthread_mutex_unlock(&iso_lock);
+
+	for (int t = 0; t < global.nbthread; t++) {
+		if (&threads[t] == curr_th)
+			continue;
+		struct th_task *tk = calloc(1, sizeof(*tk));
+		if (!tk)
+			goto give_up;
+		tk->fn = park_task;
+		tk->i1 = gen;
+		thread_post(&threads[t], tk);
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&iso_lock);
+	while (iso_parked < global.nbthread - 1)
+		if (pthread_cond_timedwait(&iso_cond, &iso_lock, &until) == ETIMEDOUT)
+			break;
+	int all = iso_parked == global.nbthread - 1;
+	pthread_mutex_unlock(&iso_lock);
+	if (all)
+		return 0;
+give_up:
+	thread_release();
+	return -1;
+}
+
+void thread_release(void)
+{
+	if (!threads || global.nbthread < 2)
+		return;
+	pthread_mutex_lock(&iso_lock);
+	if (iso_active) {
+		iso_active = 0;
+		iso_gen++;
+		pthread_cond_broadcast(&iso_cond);
+		/* the next round counts only its own waiters: these leave
+		 * as soon as they get the lock */
+		while (iso_parked > 0)
+			pthread_cond_wait(&iso_cond, &iso_lock);
+	}
+	pthread_mutex_unlock(&iso_lock);
 }

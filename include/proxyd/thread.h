@@ -84,6 +84,12 @@ void thread_post_all(void (*fn)(struct thread_ctx *, struct th_task *), void *p1
 void thread_wake(struct thread_ctx *th);
 /* cpu-map: binds thread <tid> (0-based) to <cpus>; "all" threads with tid -1. */
 void thread_cpu_map(int tid, uint64_t cpus);
+/* Makes every other thread wait in a task until thread_release(), so that
+ * the caller may change what they walk without locks (a backend's server
+ * list). Returns 0 once they all wait, or -1 (nothing held) if one did not
+ * within <timeout_ms> (e.g. its loop is stopping). A no-op with one thread. */
+int thread_isolate(int timeout_ms);
+void thread_release(void);
 /* More than one thread: the shared structures need their locks. */
 static inline int threads_multi(void);
 

@@ -310,3 +310,50 @@ class UnderTraffic(CliCase):
         self.assertLess(len(rows), n - 10)
         self.assertIn("be,BACKEND,", out.decode())
         self.assertEqual(self.run_cli("show servers state be").count("\n"), 3)
+
+
+class UnderTrafficThreads(UnderTraffic):
+    """The same with 4 threads: the other threads walk the server lists
+    and keep idle connections to the servers; add and del make them wait
+    (isolation) while the lists change."""
+
+    def start_cli(self, *args, global_lines="", **kw):
+        super().start_cli(*args, global_lines="nbthread 4\n" + global_lines, **kw)
+
+    def test_add_and_delete_in_a_loop_under_traffic(self):
+        self.start_cli(origins=3, configured=1)
+        t = Traffic(self.addr, nthreads=4).start()
+        self.addCleanup(t.stop)
+        self.assertTrue(t.wait_hits("s1", 20, 5))
+        rounds = 15
+        for i in range(rounds):
+            name = "d%d" % i
+            origin = self.origins[1 + i % 2]
+            self.assertEqual(self.run_cli("add server be/%s %s" % (name, origin.addr)),
+                             "New server registered.\n\n")
+            self.assertEqual(self.run_cli("enable server be/%s" % name), "\n")
+            before = sum(t.snapshot().values())
+            deadline = time.monotonic() + scaled(5)
+            while sum(t.snapshot().values()) < before + 30 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.assertEqual(self.run_cli("disable server be/%s" % name), "\n")
+            deadline = time.monotonic() + scaled(15)
+            while True:
+                out = self.run_cli("del server be/%s" % name)
+                if out == "Server deleted.\n" or time.monotonic() > deadline:
+                    break
+                self.assertEqual(out, "Server still has connections attached to it, cannot remove it.\n")
+                time.sleep(0.01)
+            self.assertEqual(out, "Server deleted.\n")
+        n1 = t.snapshot().get("s1", 0)
+        self.assertTrue(t.wait_hits("s1", n1 + 50, 10))
+        t.stop()
+        self.assertEqual(t.failures, [])
+        hits = t.snapshot()
+        self.assertGreater(hits.get("s2", 0) + hits.get("s3", 0), 0, hits)
+        self.assertTrue(self.proxy.alive())
+        stat = self.run_cli("show stat")
+        self.assertNotIn("be,d", stat)
+        rows = {l.split(",")[1]: l.split(",") for l in stat.splitlines() if l.startswith("be,")}
+        self.assertEqual(sorted(rows), ["BACKEND", "s1"])
+        self.assertEqual(rows["s1"][17], "no check")
