@@ -2,7 +2,9 @@
  *
  * The new process connects to the old one's admin socket (which must have
  * "expose-fd listeners" and the admin level), sends "_getsocks\n" and
- * receives every frontend listening socket with SCM_RIGHTS; it puts them
+ * receives every frontend listening socket with SCM_RIGHTS (with nbthread,
+ * each thread's own socket of an address too: they share one address, and
+ * the new process's threads take one each); it puts them
  * in the handover pool (fd_handover.c) where its listeners with the same
  * address take them instead of binding: the kernel's accept queue is
  * shared, so no connection is refused while the old process leaves.
@@ -136,7 +138,7 @@ static enum cli_ret cmd_getsocks(struct cli_ctx *c)
 {
 	struct proxy *px;
 	struct listener *li;
-	int fds[GS_BATCH];
+	int fds[GS_BATCH], socks[MAX_LI_SOCKS];
 	struct gs_rec recs[GS_BATCH];
 	uint32_t total = 0, sent = 0;
 	int n = 0, sock = cli_conn_fd(c);
@@ -147,20 +149,21 @@ static enum cli_ret cmd_getsocks(struct cli_ctx *c)
 		return cli_err(c, "Permission denied (this process is stopping: its sockets are closed)\n");
 	list_for_each(px, &proxies, list)
 		list_for_each(li, &px->listeners, fe_el)
-			total += li->fd >= 0;
+			total += (uint32_t)listener_sockets(li, socks, MAX_LI_SOCKS);
 	list_for_each(px, &proxies, list) {
 		list_for_each(li, &px->listeners, fe_el) {
-			if (li->fd < 0)
-				continue;
-			fds[n] = li->fd;
-			memset(&recs[n], 0, sizeof(recs[n]));
-			recs[n].family = li->addr.ss_family;
-			snprintf(recs[n].frontend, sizeof(recs[n].frontend), "%s", px->id);
-			if (++n == GS_BATCH) {
-				if (send_batch(sock, fds, recs, n, sent, total) < 0)
-					goto fail;
-				sent += (uint32_t)n;
-				n = 0;
+			int ns = listener_sockets(li, socks, MAX_LI_SOCKS);
+			for (int i = 0; i < ns; i++) {
+				fds[n] = socks[i];
+				memset(&recs[n], 0, sizeof(recs[n]));
+				recs[n].family = li->addr.ss_family;
+				snprintf(recs[n].frontend, sizeof(recs[n].frontend), "%s", px->id);
+				if (++n == GS_BATCH) {
+					if (send_batch(sock, fds, recs, n, sent, total) < 0)
+						goto fail;
+					sent += (uint32_t)n;
+					n = 0;
+				}
 			}
 		}
 	}

@@ -118,7 +118,17 @@ static int bind_threads(struct listener *li)
 		lt->fd = li->fd;
 		if (t == 0 || li->inherited || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 			continue;
-		int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* the previous process's socket for the same thread slot:
+		 * taking it keeps its queue of connections being accepted */
+		int fd = handover_take(&li->addr);
+		if (fd >= 0) {
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+			lt->fd = fd;
+			lt->own_fd = 1;
+			continue;
+		}
+		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -135,6 +145,11 @@ static int bind_threads(struct listener *li)
 	return 0;
 }
 
+static const char *px_kind(const struct proxy *px)
+{
+	return (px->cap & PR_CAP_BE) ? "proxy" : "frontend";
+}
+
 int listeners_bind_all(void)
 {
 	struct proxy *px;
@@ -145,8 +160,39 @@ int listeners_bind_all(void)
 		list_for_each(li, &px->listeners, fe_el)
 			if (bind_one(li) < 0 || bind_threads(li) < 0)
 				err = -1;
+	/* an old process with more threads handed over more sockets per
+	 * address than this one watches: closing them resets what waits in
+	 * their queues, which deserves a word */
+	list_for_each(px, &proxies, list)
+		list_for_each(li, &px->listeners, fe_el) {
+			int fd, surplus = 0;
+			while ((fd = handover_take(&li->addr)) >= 0) {
+				close(fd);
+				surplus++;
+			}
+			if (surplus) {
+				char where[256];
+				addr_str((struct sockaddr *)&li->addr, where, sizeof(where));
+				ha_warning("%s %s: %d more listening socket%s handed over for %s than the %d thread%s "
+				           "use (the old process ran more threads): closed, connections waiting in "
+				           "them are reset", px_kind(px), px->id, surplus, surplus > 1 ? "s" : "", where,
+				           global.nbthread, global.nbthread > 1 ? "s" : "");
+			}
+		}
 	handover_close_unused();
 	return err;
+}
+
+int listener_sockets(const struct listener *li, int *fds, int max)
+{
+	int n = 0;
+
+	if (li->fd >= 0 && n < max)
+		fds[n++] = li->fd;
+	for (int t = 0; li->thr && t < global.nbthread; t++)
+		if (li->thr[t].own_fd && li->thr[t].fd >= 0 && n < max)
+			fds[n++] = li->thr[t].fd;
+	return n;
 }
 
 static void li_pause(struct listener *li, struct thread_ctx *th)
@@ -458,11 +504,6 @@ void listeners_close_proxy(struct proxy *px)
 	r->left = global.nbthread;
 	r->px = px;
 	thread_post_all(close_task, r, NULL, 0, 0);
-}
-
-static const char *px_kind(const struct proxy *px)
-{
-	return (px->cap & PR_CAP_BE) ? "proxy" : "frontend";
 }
 
 /* Each thread stops (i1 = 1) or starts again (i1 = 0) watching its own

@@ -288,12 +288,15 @@ static void append_listener_fds(char *buf, size_t size)
 	if (mw.loaded) {
 		struct proxy *px;
 		struct listener *li;
+		int socks[MAX_LI_SOCKS];
 		list_for_each(px, &proxies, list)
-			list_for_each(li, &px->listeners, fe_el)
-				if (li->fd >= 0 && l + 16 < size) {
-					set_cloexec(li->fd, 0);
-					l += (size_t)snprintf(buf + l, size - l, "%s%d", l ? "," : "", li->fd);
+			list_for_each(li, &px->listeners, fe_el) {
+				int n = listener_sockets(li, socks, MAX_LI_SOCKS);
+				for (int i = 0; i < n && l + 16 < size; i++) {
+					set_cloexec(socks[i], 0);
+					l += (size_t)snprintf(buf + l, size - l, "%s%d", l ? "," : "", socks[i]);
 				}
+			}
 	} else {
 		for (int i = 0; i < mw.nfds; i++)
 			if (l + 16 < size) {
@@ -759,10 +762,10 @@ void master_wait_mode(const char *why)
 	mw.loaded = 0;
 	/* once binding started, the sockets to pass on are the listeners'
 	 * (those of removed addresses were closed): they outlive cfg_deinit() */
+	int socks[MAX_LI_SOCKS];
 	list_for_each(px, &proxies, list)
 		list_for_each(li, &px->listeners, fe_el)
-			if (li->fd >= 0)
-				bound++;
+			bound += listener_sockets(li, socks, MAX_LI_SOCKS);
 	if (bound) {
 		int *nf = realloc(mw.fds, (size_t)bound * sizeof(int));
 		if (nf) {
@@ -770,8 +773,7 @@ void master_wait_mode(const char *why)
 			mw.nfds = 0;
 			list_for_each(px, &proxies, list)
 				list_for_each(li, &px->listeners, fe_el)
-					if (li->fd >= 0)
-						mw.fds[mw.nfds++] = li->fd;
+					mw.nfds += listener_sockets(li, mw.fds + mw.nfds, bound - mw.nfds);
 		}
 	}
 	if (mcli_bind() < 0)

@@ -63,6 +63,10 @@ struct listener {
 
 /* Opens every listener of every frontend. Returns 0 or -1 after an alert. */
 int listeners_bind_all(void);
+/* <li>'s distinct listening sockets (its own, then each thread's own one):
+ * up to <max> written to <fds>, their number returned. */
+#define MAX_LI_SOCKS 65   /* a listener's own socket + one per thread (64 at most) */
+int listener_sockets(const struct listener *li, int *fds, int max);
 /* Starts accepting on the thread's loop. */
 void listeners_start(struct thread_ctx *th);
 void listeners_close_all(void);

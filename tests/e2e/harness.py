@@ -221,6 +221,12 @@ def _socket_inodes_of(pid):
     return out
 
 
+def listening_sockets_of(pid, addr):
+    """Inodes of the TCP sockets listening on addr that process `pid`
+    holds: the same inode in two processes is one socket handed over."""
+    return _listening_inodes(addr) & _socket_inodes_of(pid)
+
+
 def wait_listening(pid, addr, deadline, alive=lambda: True):
     """Poll until process `pid` itself holds a listening socket on addr
     (no connection is made, so nothing is consumed or counted; a socket

@@ -128,6 +128,8 @@ def parse_proc(text):
 
 
 class MasterWorkerTestCase(H.ProxyTestCase):
+    NBTHREAD = 1
+
     def setUp(self):
         super().setUp()
         self.mcli_path = self.path("master.sock")
@@ -145,7 +147,7 @@ class MasterWorkerTestCase(H.ProxyTestCase):
     def start_mw(self, body="v0", global_lines="", args=None, env=None, tail=""):
         self.port = H.free_port()
         self.body_cfg = dict(port=self.port, global_lines=global_lines, tail=tail)
-        cfg = CFG.format(body=body, **self.body_cfg)
+        cfg = self.threads(CFG.format(body=body, **self.body_cfg))
         args = list(args if args is not None else ["-W", "-S", self.mcli_path])
         old_env = {}
         for k, v in (env or {}).items():
@@ -169,11 +171,14 @@ class MasterWorkerTestCase(H.ProxyTestCase):
         return p
 
     def write_cfg(self, body, global_lines=None, raw=None):
-        text = raw if raw is not None else CFG.format(
+        text = raw if raw is not None else self.threads(CFG.format(
             body=body, port=self.port, tail=self.body_cfg["tail"],
-            global_lines=self.body_cfg["global_lines"] if global_lines is None else global_lines)
+            global_lines=self.body_cfg["global_lines"] if global_lines is None else global_lines))
         with open(self.proxy.cfg_path, "w") as f:
             f.write(text)
+
+    def threads(self, cfg):
+        return cfg.replace("    nbthread 1\n", "    nbthread %d\n" % self.NBTHREAD)
 
     def mcli(self, cmd):
         # a session accepted just before the master re-executes itself is
@@ -516,6 +521,28 @@ class TestMasterWorker(MasterWorkerTestCase):
         self.assertTrue(collect_until(lambda: has(["READY=1", "RELOADING=1", "READY=1"]), 10), msgs)
         if not H.ORACLE:   # HAProxy 2.6 sends no STATUS
             self.assertTrue(any(m.startswith("STATUS=") or "\nSTATUS=" in m for m in msgs), msgs)
+
+
+class TestMasterWorkerThreads(MasterWorkerTestCase):
+    """With nbthread 4 each thread listens on its own socket: the master
+    keeps them all and hands them all to the next worker."""
+    NBTHREAD = 4
+
+    test_reloads_under_load = TestMasterWorker.test_reloads_under_load
+
+    @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
+    def test_worker_listens_on_the_masters_sockets(self):
+        p = self.start_mw(body="t0")
+        held = H.listening_sockets_of(p.pid, self.addr)
+        self.assertEqual(len(held), 4, "one socket per thread, held by the master")
+        self.assertEqual(H.listening_sockets_of(self.current_worker(), self.addr), held)
+        for i in (1, 2):
+            self.write_cfg("t%d" % i)
+            new = self.reload(via_cli=(i == 2))
+            self.assertEqual(H.listening_sockets_of(p.pid, self.addr), held,
+                             "the re-executed master must keep the very same sockets")
+            self.assertEqual(H.listening_sockets_of(new, self.addr), held)
+            self.assertEqual(self.get_body(), "t%d" % i)
 
 
 STATE_CFG = """\

@@ -83,7 +83,16 @@ class ReloadTest(H.ProxyTestCase):
         return False
 
     def test_reloads_under_load_lose_nothing(self):
-        old = self.spawn(self.cfg)
+        self._reloads_under_load(self.cfg)
+
+    def test_reloads_under_load_with_4_threads_lose_nothing(self):
+        """Each of the 4 threads has its own socket on the address: all of
+        them are handed over, so no connection waits in a socket that the
+        old process closes."""
+        self._reloads_under_load(self.cfg.replace("    maxconn 2000\n", "    maxconn 2000\n    nbthread 4\n"))
+
+    def _reloads_under_load(self, cfg):
+        old = self.spawn(cfg)
         self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
         duration = H.scaled(40)   # an upper bound: stopped after the reloads
         clients = [subprocess.Popen([sys.executable, LOADGEN, "client", "127.0.0.1", str(self.port),
@@ -97,7 +106,7 @@ class ReloadTest(H.ProxyTestCase):
         time.sleep(1.0)   # the load is running before the first reload
         reloads = 0
         for _ in range(RELOADS):
-            new = self.spawn(self.cfg, args=["-x", self.admin, "-sf", str(old.pid)])
+            new = self.spawn(cfg, args=["-x", self.admin, "-sf", str(old.pid)])
             # the old process soft-stops once the new one is ready, then
             # exits 0 when its last request is done
             rc = old.wait(H.scaled(15))
@@ -140,6 +149,49 @@ class ReloadTest(H.ProxyTestCase):
         self.assertEqual(H.http(self.addr).status, 200)
         old.send_signal(15)
         self.assertIn(old.wait(H.scaled(5)), SIGTERM_STATUS)
+
+    def _threads_cfg(self, n):
+        return self.cfg.replace("    maxconn 2000\n", "    maxconn 2000\n    nbthread %d\n" % n)
+
+    @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
+    def test_every_thread_socket_handed_over(self):
+        old = self.spawn(self._threads_cfg(4))
+        self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
+        before = H.listening_sockets_of(old.pid, self.addr)
+        self.assertEqual(len(before), 4, "one listening socket per thread")
+        new = self.spawn(self._threads_cfg(4), args=["-x", self.admin, "-sf", str(old.pid)])
+        self.assertEqual(old.wait(H.scaled(10)), 0)
+        self.assertEqual(H.listening_sockets_of(new.pid, self.addr), before,
+                         "the new process must listen on the very sockets of the old one")
+        self.assertNotIn("WARNING", new.stderr())
+        self.assertEqual(H.http(self.addr).status, 200)
+
+    @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
+    def test_more_threads_after_reload_keep_old_sockets(self):
+        old = self.spawn(self._threads_cfg(2))
+        self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
+        before = H.listening_sockets_of(old.pid, self.addr)
+        self.assertEqual(len(before), 2)
+        new = self.spawn(self._threads_cfg(4), args=["-x", self.admin, "-sf", str(old.pid)])
+        self.assertEqual(old.wait(H.scaled(10)), 0)
+        after = H.listening_sockets_of(new.pid, self.addr)
+        self.assertEqual(len(after), 4)
+        self.assertTrue(before <= after, "the old sockets were not all taken over")
+        self.assertEqual(H.http(self.addr).status, 200)
+
+    @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
+    def test_fewer_threads_after_reload_warn_about_surplus_sockets(self):
+        old = self.spawn(self._threads_cfg(4))
+        self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
+        before = H.listening_sockets_of(old.pid, self.addr)
+        new = self.spawn(self._threads_cfg(2), args=["-x", self.admin, "-sf", str(old.pid)])
+        self.assertEqual(old.wait(H.scaled(10)), 0)
+        after = H.listening_sockets_of(new.pid, self.addr)
+        self.assertEqual(len(after), 2)
+        self.assertTrue(after <= before)
+        self.assertRegex(new.stderr(), r"frontend fe: 2 more listening sockets handed over for "
+                                       r"127\.0\.0\.1:%d than the 2 threads use" % self.port)
+        self.assertEqual(H.http(self.addr).status, 200)
 
     def test_broken_config_at_reload_keeps_old_process(self):
         old = self.spawn(self.cfg)
