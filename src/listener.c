@@ -22,11 +22,6 @@
 #include <proxyd/stream.h>
 #include <proxyd/thread.h>
 
-static int fe_maxconn(const struct proxy *fe)
-{
-	return fe->c.maxconn ? fe->c.maxconn : global.maxconn;
-}
-
 /* A unix socket's file: remembered so that, at exit, the path is removed
  * only while it still names our socket (a new process may have bound a new
  * one there in the meantime). */
@@ -248,6 +243,15 @@ static void resume_after_error(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void kick_all(struct thread_ctx *self);
 
+/* Gives back what accept_cb() reserved for a connection that did not
+ * become a stream. */
+static void unreserve(struct listener *li)
+{
+	li->nbconn--;
+	li->fe->feconn--;
+	global.actconn--;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct li_thr *lt = w->data;
@@ -256,8 +260,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct thread_ctx *th = curr_th;
 
 	for (int i = 0; i < global.maxaccept; i++) {
-		/* the global and bind limits are reserved before accepting, so
-		 * that the threads together never go beyond them */
+		/* the global, frontend and bind limits are reserved before
+		 * accepting, so that the threads together never go beyond them */
 		if (global.actconn++ >= global.maxconn) {
 			global.actconn--;
 			pause_all(th);
@@ -270,8 +274,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			}
 			return;
 		}
-		if (fe->feconn >= fe_maxconn(fe)) {
+		if (fe->feconn++ >= fe_maxconn(fe)) {
 			struct listener *l;
+			fe->feconn--;
 			global.actconn--;
 			list_for_each(l, &fe->listeners, fe_el)
 				li_pause(l, th);
@@ -285,6 +290,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (li->bind->maxconn && li->nbconn++ >= li->bind->maxconn) {
 			li->nbconn--;
+			fe->feconn--;
 			global.actconn--;
 			li_pause(li, th);
 			if (li->nbconn < li->bind->maxconn)
@@ -299,8 +305,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(lt->fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED) {
-				li->nbconn--;
-				global.actconn--;
+				unreserve(li);
 				continue;
 			}
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -309,8 +314,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				 * again shortly or when a connection ends */
 				ha_warning("accept() failed on %s: %s; pausing this listener for 100ms", fe->id,
 				           strerror(errno));
-				li->nbconn--;
-				global.actconn--;
+				unreserve(li);
 				li_pause(li, th);
 				if (!ev_is_active(&th->accept_retry)) {
 					ev_timer_init(&th->accept_retry, resume_after_error, 0.1, 0.);
@@ -319,8 +323,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				}
 				return;
 			}
-			li->nbconn--;
-			global.actconn--;
+			unreserve(li);
 			return;
 		}
 		if (from.ss_family == AF_INET || from.ss_family == AF_INET6) {
@@ -334,7 +337,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		global.cum_conns++;
 		th->accepted++;
-		stream_new(th, li, fd, (struct sockaddr *)&from, fromlen);
+		if (!stream_new(th, li, fd, (struct sockaddr *)&from, fromlen))
+			unreserve(li);   /* out of memory: the socket was closed */
 	}
 }
 

@@ -262,11 +262,6 @@ static void modules(struct stats_row *r, int with_h2_h1)
 		fu(r, (enum stat_field)f, 0);
 }
 
-static int fe_maxconn(const struct proxy *fe)
-{
-	return fe->c.maxconn ? fe->c.maxconn : global.maxconn;
-}
-
 /* HAProxy's default "fullconn": a tenth of the maxconn of the frontends
  * that can send traffic to the backend, rounded up. */
 static uint64_t be_fullconn(const struct proxy *be)

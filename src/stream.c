@@ -806,9 +806,14 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 	fc->cum_sess++;
 	freq_ctr_inc(&fe->fe_live[th->tid].conn, s->t_accept);
 	freq_ctr_inc(&fe->fe_live[th->tid].sess, s->t_accept);
-	fe->feconn++;
-	if (fe->feconn > fe->fe_max)
-		fe->fe_max = fe->feconn;
+	/* fe->feconn was counted (reserved) by the listener before accept();
+	 * another thread's reservation that failed may show for an instant
+	 * above the limit, which no stream ever passed */
+	int cur = fe->feconn, lim = fe_maxconn(fe);
+	if (cur > lim)
+		cur = lim;
+	if (cur > fe->fe_max)
+		fe->fe_max = cur;
 
 	if (li->bind->ssl && li->bind->ssl->enabled) {
 		if (ssl_sock_accept(&s->cli, li->bind->ssl) < 0) {

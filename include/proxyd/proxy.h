@@ -164,6 +164,11 @@ struct proxy *proxy_find(const char *name, unsigned cap);
 struct server *proxy_find_server(const struct proxy *be, const char *name);
 /* The effective timeout <to> (0 when unset). */
 static inline int px_to(const struct proxy *px, enum px_timeout to) { return px->c.to[to]; }
+/* A frontend's connection limit: its maxconn, else the global one. */
+static inline int fe_maxconn(const struct proxy *fe)
+{
+	return fe->c.maxconn ? fe->c.maxconn : global.maxconn;
+}
 
 /* The backend lock (see proxy.lock): nothing to take with one thread. */
 static inline void be_lock(struct proxy *be)

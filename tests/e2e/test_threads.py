@@ -285,6 +285,23 @@ class Threads(ProxyTestCase):
             self.assertEqual(c.read_response().status, 200)
         self.assertEqual(served(), 6)
 
+    def test_frontend_maxconn_across_threads(self):
+        """A frontend's maxconn is reserved before accept(), as the global
+        one: bursts of new connections on 4 threads never go beyond it."""
+        cfg, addr = self.start(4, "")
+        cfg = cfg.replace("    default_backend be\n", "    maxconn 4\n    default_backend be\n", 1)
+        self.go(cfg, addr)
+        slow = [Counting(0.05), Counting(0.05)]
+        for o, h in zip(self.origins, slow):
+            o.route("/slow", h)
+        errors, conns = run_clients(addr, 32, 4, keepalive_every=1000, path="/slow")
+        self.assertEqual(errors[:5], [])
+        rows, _ = self.wait_idle()
+        fe = rows[("fe", "FRONTEND")]
+        self.assertEqual(fe["slim"], "4")
+        self.assertEqual(int(fe["smax"]), 4, "the frontend went beyond its maxconn")
+        self.assertEqual(int(fe["stot"]), conns)
+
     def test_show_activity_one_thread(self):
         if H.ORACLE:
             self.skipTest("HAProxy prints many more lines")
