@@ -96,8 +96,12 @@ static int finish_servers(struct proxy *be)
 	list_for_each(srv, &be->servers, list) {
 		srv->uweight = srv->eweight = srv->c.weight;
 		srv->state = SRV_ST_RUNNING;
-		if (srv->c.flags & SRV_F_DISABLED)
-			srv->admin |= SRV_ADMF_CMAINT;
+		if (srv->c.flags & SRV_F_DISABLED) {
+			/* as HAProxy: down, in forced maintenance, marked as
+			 * configured so (admin state 5) */
+			srv->admin |= SRV_ADMF_CMAINT | SRV_ADMF_FMAINT;
+			srv->state = SRV_ST_STOPPED;
+		}
 		srv->pt = calloc(global.nbthread, sizeof(*srv->pt));
 		srv->counters = calloc(global.nbthread, sizeof(*srv->counters));
 		if (!srv->pt || !srv->counters) {

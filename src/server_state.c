@@ -412,10 +412,13 @@ static void apply_state(struct server *srv, const struct srv_state_line *st)
 	}
 
 	/* 2. admin state. A change of the "disabled" setting in the
-	 * configuration wins; otherwise forced maintenance comes back. */
+	 * configuration wins; otherwise the forced maintenance of the file
+	 * comes back, or goes (a "disabled" server enabled at run time). */
 	unsigned old_cm = st->admin & SRV_ADMF_CMAINT, new_cm = srv->admin & SRV_ADMF_CMAINT;
-	if (old_cm == new_cm && !new_cm && (st->admin & SRV_ADMF_FMAINT))
+	if (old_cm == new_cm && (st->admin & SRV_ADMF_FMAINT))
 		srv_adm_set_state(srv, SRV_ADM_MAINT);
+	else if (old_cm == new_cm && (srv->admin & SRV_ADMF_FMAINT))
+		srv_adm_set_state(srv, SRV_ADM_READY);
 	/* A drain is also what a configured weight of 0 looks like in the
 	 * file: it is dropped when the configuration raised that weight. */
 	if (!(srv->admin & SRV_ADMF_FMAINT) && (st->admin & SRV_ADMF_FDRAIN) &&

@@ -28,11 +28,13 @@ enum {
 enum {
 	SRV_ADMF_FMAINT = 0x01,     /* forced maintenance (CLI, stats page) */
 	SRV_ADMF_IMAINT = 0x02,     /* inherited maintenance (track) */
-	SRV_ADMF_CMAINT = 0x04,     /* configured maintenance ("disabled") */
+	SRV_ADMF_CMAINT = 0x04,     /* "disabled" in the configuration: a mark that
+	                             * stays; the maintenance itself is FMAINT, set
+	                             * with it, which "enable server" clears */
 	SRV_ADMF_FDRAIN = 0x08,
 	SRV_ADMF_IDRAIN = 0x10,
 };
-#define SRV_ADMF_MAINT (SRV_ADMF_FMAINT | SRV_ADMF_IMAINT | SRV_ADMF_CMAINT)
+#define SRV_ADMF_MAINT (SRV_ADMF_FMAINT | SRV_ADMF_IMAINT)
 #define SRV_ADMF_DRAIN (SRV_ADMF_FDRAIN | SRV_ADMF_IDRAIN)
 
 /* Operational state, as HAProxy's srv_op_state. */

@@ -214,6 +214,33 @@ class ServerStateCase(ProxyTestCase):
         self.assertEqual(state[("be", "s2")]["srv_uweight"], "7", text)
         self.assertEqual(show_stat(self.sock)[("be", "s2")]["status"], "MAINT")
 
+    def test_disabled_server_enabled_at_run_time(self):
+        """A server "disabled" in the configuration is down in maintenance
+        (admin state 5: forced and configured); "enable server" puts it in
+        service (4: the configured mark stays), and it stays enabled after
+        a restart through the state file, as HAProxy 2.6."""
+        o1, o2 = self.origin(name="s1"), self.origin(name="s2")
+        cfg = self.config("server s1 %s disabled\nserver s2 %s\n" % (o1.addr, o2.addr))
+        p1 = self.start(cfg, "first")
+        state, text = servers_state(self.sock)
+        self.assertEqual((state[("be", "s1")]["srv_op_state"], state[("be", "s1")]["srv_admin_state"]),
+                         ("0", "5"), text)
+        self.assertEqual(show_stat(self.sock)[("be", "s1")]["status"], "MAINT")
+        cli(self.sock, "enable server be/s1")
+        state, text = servers_state(self.sock)
+        self.assertEqual((state[("be", "s1")]["srv_op_state"], state[("be", "s1")]["srv_admin_state"]),
+                         ("2", "4"), text)
+        for _ in range(4):
+            self.assertEqual(http(("127.0.0.1", self.port), path="/").status, 200)
+        self.assertEqual((o1.requests, o2.requests), (2, 2))
+        self.dump(p1)
+
+        self.start(cfg, "second")
+        state, text = servers_state(self.sock)
+        self.assertEqual((state[("be", "s1")]["srv_op_state"], state[("be", "s1")]["srv_admin_state"]),
+                         ("2", "4"), text)
+        self.assertNotEqual(show_stat(self.sock)[("be", "s1")]["status"], "MAINT")
+
     def test_none_loads_nothing(self):
         o1 = self.origin(name="s1")
         cfg = self.config("server s1 %s\n" % o1.addr)

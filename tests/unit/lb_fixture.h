@@ -106,8 +106,10 @@ static inline struct fx_be *fx_new_conf(const char *algo, int n, const int *weig
 		struct server *s = b->srv[i];
 		s->uweight = s->eweight = s->c.weight;
 		s->state = SRV_ST_RUNNING;
-		if (s->c.flags & SRV_F_DISABLED)
-			s->admin |= SRV_ADMF_CMAINT;
+		if (s->c.flags & SRV_F_DISABLED) {
+			s->admin |= SRV_ADMF_CMAINT | SRV_ADMF_FMAINT;
+			s->state = SRV_ST_STOPPED;
+		}
 		s->lb.heap_idx = -1;
 	}
 	for (int i = 0; i < n; i++)

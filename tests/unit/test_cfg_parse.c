@@ -937,7 +937,9 @@ static void test_server_values(void **state)
 	assert_int_equal(s->admin, 0);
 	assert_true(srv_usable(s));
 	s = proxy_find_server(be, "s2");
-	assert_int_equal(s->admin, SRV_ADMF_CMAINT);
+	/* "disabled": forced and configured maintenance, down (HAProxy's 5) */
+	assert_int_equal(s->admin, SRV_ADMF_CMAINT | SRV_ADMF_FMAINT);
+	assert_int_equal(s->state, SRV_ST_STOPPED);
 	assert_false(srv_usable(s));
 	/* the default-server line made s2..s5 backups; s4 has no weight */
 	assert_int_equal(be->srv_act, 1);

@@ -189,7 +189,9 @@ static void test_srv_status_text(void **state)
 	assert_string_equal(status_of(1, SRV_ST_RUNNING, SRV_ADMF_IDRAIN, 3, 2, 3), "DRAIN 2/3");
 	/* maintenance hides everything else */
 	assert_string_equal(status_of(1, SRV_ST_RUNNING, SRV_ADMF_FMAINT, 4, 2, 3), "MAINT");
-	assert_string_equal(status_of(1, SRV_ST_STOPPED, SRV_ADMF_CMAINT, 0, 2, 3), "MAINT");
+	assert_string_equal(status_of(1, SRV_ST_STOPPED, SRV_ADMF_CMAINT | SRV_ADMF_FMAINT, 0, 2, 3), "MAINT");
+	/* the configured mark alone, once enabled, is no maintenance */
+	assert_string_equal(status_of(1, SRV_ST_RUNNING, SRV_ADMF_CMAINT, 4, 2, 3), "UP");
 	assert_string_equal(status_of(0, SRV_ST_RUNNING, SRV_ADMF_IMAINT, 0, 2, 3), "MAINT");
 	/* not checked */
 	assert_string_equal(status_of(0, SRV_ST_RUNNING, 0, 0, 2, 3), "no check");

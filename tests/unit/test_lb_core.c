@@ -60,6 +60,7 @@ static void test_counts_and_groups(void **state)
 	/* the disabled backup leaves maintenance: it is not the first one */
 	fx_set_maint(b->srv[3], 0);
 	b->srv[3]->admin = 0;
+	b->srv[3]->state = SRV_ST_RUNNING;
 	lb_server_changed(b->srv[3]);
 	assert_int_equal(px->srv_bck, 2);
 	assert_true(lb_eligible(px, b->srv[2]));
@@ -96,8 +97,10 @@ static void test_srv_usable(void **state)
 	s.state = SRV_ST_STOPPING;
 	assert_false(srv_usable(&s));
 	s.state = SRV_ST_RUNNING;
-	s.admin = SRV_ADMF_CMAINT;
+	s.admin = SRV_ADMF_CMAINT | SRV_ADMF_FMAINT;
 	assert_false(srv_usable(&s));
+	s.admin = SRV_ADMF_CMAINT;   /* a "disabled" server enabled at run time */
+	assert_true(srv_usable(&s));
 	s.admin = SRV_ADMF_IMAINT;
 	assert_false(srv_usable(&s));
 	s.admin = 0;
