@@ -121,6 +121,7 @@ struct run_opts {
  * one is ready (see process.c). Returns 0, or 1 after an alert. */
 static int start(const char *progname, const struct run_opts *opt)
 {
+	signals_defer();
 	if (opt->daemon)
 		global.daemon = 1;
 	if (opt->pidfile)

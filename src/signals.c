@@ -224,6 +224,27 @@ static void ttin_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		listeners_resume_all();
 }
 
+/* The signals whose default action (terminate, stop) is not what they
+ * mean to proxyd: one sent between the binding of the listeners (when a
+ * script may already find the process) and signals_start() waits,
+ * pending, instead of killing or stopping the process. */
+static void operator_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTTOU);
+	sigaddset(&set, SIGTTIN);
+	sigprocmask(how, &set, NULL);
+}
+
+void signals_defer(void)
+{
+	operator_signals(SIG_BLOCK);
+}
+
 void signals_start(struct ev_loop *loop)
 {
 	sig.loop = loop;
@@ -235,6 +256,7 @@ void signals_start(struct ev_loop *loop)
 	ev_signal_start(loop, &sig.hup);
 	ev_signal_start(loop, &sig.ttou);
 	ev_signal_start(loop, &sig.ttin);
+	operator_signals(SIG_UNBLOCK);   /* what came meanwhile is handled now */
 	ev_init(&sig.watch, watch_cb);
 	ev_init(&sig.hard, hard_cb);
 }

@@ -6,6 +6,9 @@
 #include <ev.h>
 
 /* Watches the signals on <loop> (the first thread's). */
+/* From start-up until signals_start(): SIGUSR1, SIGHUP, SIGTTOU and SIGTTIN
+ * stay pending rather than kill or stop the process. */
+void signals_defer(void);
 void signals_start(struct ev_loop *loop);
 void signals_stop(void);
 /* Stops listening, lets the streams in progress finish, then leaves the

@@ -7,6 +7,7 @@ import os
 import resource
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -320,6 +321,41 @@ class ProcessTest(H.ProxyTestCase):
         self.assertIn("SIGHUP received, dumping servers states.", err)
         self.assertIn("SIGHUP: Server be/s1 is UP. Conn: 0 act, 0 pend, 1 tot.", err)
         self.assertTrue(p.alive())
+
+    @H.proxyd_only("speaks proxyd's own _getsocks answer to hold the start-up")
+    def test_signals_during_start_up_wait_for_the_loop(self):
+        """SIGTTOU and SIGHUP sent while the process starts (here held by a
+        slow -x answer) neither stop nor kill it: they take effect once it
+        runs (SIGTTOU: its listeners are paused)."""
+        old = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(old.close)
+        old_path = self.path("old.sock")
+        old.bind(old_path)
+        old.listen(1)
+        old.settimeout(H.scaled(5))
+        p = self.start_proxy(self.cfg(), args=["-x", old_path], wait_for=[])
+        conn, _ = old.accept()
+        self.addCleanup(conn.close)
+        conn.settimeout(H.scaled(5))
+        self.assertEqual(conn.recv(64), b"_getsocks\n")
+        # the process is in its start-up now: signals with a default action
+        # that would stop (SIGTTOU) or kill (SIGHUP) it
+        p.send_signal(signal.SIGTTOU)
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.2)
+        self.assertTrue(p.alive(), p.stderr())
+        # an empty answer: no socket to take over (magic "PXGS", version 1)
+        conn.sendall(struct.pack("<IHHII", 0x53475850, 1, 0, 0, 0))
+        deadline = time.monotonic() + H.scaled(5)
+        while "Paused frontend fe." not in p.stderr() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertIn("Paused frontend fe.", p.stderr())
+        self.assertIn("SIGHUP received, dumping servers states.", p.stderr())
+        self.assertTrue(p.alive())
+        with self.assertRaises(ConnectionRefusedError):
+            H.connect(self.addr, timeout=1).close()
+        p.send_signal(signal.SIGTTIN)
+        self.assertTrue(H.wait_accepting(self.addr, time.monotonic() + H.scaled(3)))
 
     def test_sigttou_pauses_and_sigttin_resumes(self):
         p = self.start_proxy(self.cfg())
