@@ -235,6 +235,19 @@ class Balancing(CliCase):
 
 class UnderTraffic(CliCase):
 
+    def delete_when_unused(self, target):
+        """"del server" again until the streams still on the server (in
+        maintenance) have finished: then it goes. HAProxy closes the idle
+        connections to it after pool-purge-delay, 5s."""
+        deadline = time.monotonic() + scaled(15)
+        while True:
+            out = self.run_cli("del server " + target)
+            if out == "Server deleted.\n" or time.monotonic() > deadline:
+                break
+            self.assertEqual(out, "Server still has connections attached to it, cannot remove it.\n")
+            time.sleep(0.01)
+        self.assertEqual(out, "Server deleted.\n")
+
     def test_added_server_gets_its_share(self):
         self.start_cli(origins=2, configured=1)
         s2 = self.origins[1]
@@ -261,16 +274,7 @@ class UnderTraffic(CliCase):
         self.addCleanup(t.stop)
         self.assertTrue(t.wait_hits("s2", 20, 5))
         self.assertEqual(self.run_cli("disable server be/s2"), "\n")
-        # streams still on it finish first: then it goes
-        # (HAProxy closes the idle connections to it after pool-purge-delay, 5s)
-        deadline = time.monotonic() + scaled(15)
-        while True:
-            out = self.run_cli("del server be/s2")
-            if out == "Server deleted.\n" or time.monotonic() > deadline:
-                break
-            self.assertEqual(out, "Server still has connections attached to it, cannot remove it.\n")
-            time.sleep(0.01)
-        self.assertEqual(out, "Server deleted.\n")
+        self.delete_when_unused("be/s2")
         n2 = t.snapshot().get("s2", 0)
         n1 = t.snapshot().get("s1", 0)
         self.assertTrue(t.wait_hits("s1", n1 + 50, 10))
@@ -337,14 +341,7 @@ class UnderTrafficThreads(UnderTraffic):
             while sum(t.snapshot().values()) < before + 30 and time.monotonic() < deadline:
                 time.sleep(0.01)
             self.assertEqual(self.run_cli("disable server be/%s" % name), "\n")
-            deadline = time.monotonic() + scaled(15)
-            while True:
-                out = self.run_cli("del server be/%s" % name)
-                if out == "Server deleted.\n" or time.monotonic() > deadline:
-                    break
-                self.assertEqual(out, "Server still has connections attached to it, cannot remove it.\n")
-                time.sleep(0.01)
-            self.assertEqual(out, "Server deleted.\n")
+            self.delete_when_unused("be/%s" % name)
         n1 = t.snapshot().get("s1", 0)
         self.assertTrue(t.wait_hits("s1", n1 + 50, 10))
         t.stop()

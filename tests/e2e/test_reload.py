@@ -153,45 +153,38 @@ class ReloadTest(H.ProxyTestCase):
     def _threads_cfg(self, n):
         return self.cfg.replace("    maxconn 2000\n", "    maxconn 2000\n    nbthread %d\n" % n)
 
-    @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
-    def test_every_thread_socket_handed_over(self):
-        old = self.spawn(self._threads_cfg(4))
+    def _reload_threads(self, old_n, new_n):
+        """A process with <old_n> threads replaced with -x by one with
+        <new_n>: (sockets the old one listened on, those the new one
+        listens on, the new process)."""
+        old = self.spawn(self._threads_cfg(old_n))
         self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
         before = H.listening_sockets_of(old.pid, self.addr)
-        self.assertEqual(len(before), 4, "one listening socket per thread")
-        new = self.spawn(self._threads_cfg(4), args=["-x", self.admin, "-sf", str(old.pid)])
+        self.assertEqual(len(before), old_n, "one listening socket per thread")
+        new = self.spawn(self._threads_cfg(new_n), args=["-x", self.admin, "-sf", str(old.pid)])
         self.assertEqual(old.wait(H.scaled(10)), 0)
-        self.assertEqual(H.listening_sockets_of(new.pid, self.addr), before,
-                         "the new process must listen on the very sockets of the old one")
-        self.assertNotIn("WARNING", new.stderr())
+        after = H.listening_sockets_of(new.pid, self.addr)
+        self.assertEqual(len(after), new_n)
         self.assertEqual(H.http(self.addr).status, 200)
+        return before, after, new
+
+    @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
+    def test_every_thread_socket_handed_over(self):
+        before, after, new = self._reload_threads(4, 4)
+        self.assertEqual(after, before, "the new process must listen on the very sockets of the old one")
+        self.assertNotIn("WARNING", new.stderr())
 
     @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
     def test_more_threads_after_reload_keep_old_sockets(self):
-        old = self.spawn(self._threads_cfg(2))
-        self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
-        before = H.listening_sockets_of(old.pid, self.addr)
-        self.assertEqual(len(before), 2)
-        new = self.spawn(self._threads_cfg(4), args=["-x", self.admin, "-sf", str(old.pid)])
-        self.assertEqual(old.wait(H.scaled(10)), 0)
-        after = H.listening_sockets_of(new.pid, self.addr)
-        self.assertEqual(len(after), 4)
+        before, after, _ = self._reload_threads(2, 4)
         self.assertTrue(before <= after, "the old sockets were not all taken over")
-        self.assertEqual(H.http(self.addr).status, 200)
 
     @H.proxyd_only("HAProxy's threads share one socket per address (no per-thread SO_REUSEPORT)")
     def test_fewer_threads_after_reload_warn_about_surplus_sockets(self):
-        old = self.spawn(self._threads_cfg(4))
-        self.assertTrue(self.wait_admin(time.monotonic() + H.scaled(5)))
-        before = H.listening_sockets_of(old.pid, self.addr)
-        new = self.spawn(self._threads_cfg(2), args=["-x", self.admin, "-sf", str(old.pid)])
-        self.assertEqual(old.wait(H.scaled(10)), 0)
-        after = H.listening_sockets_of(new.pid, self.addr)
-        self.assertEqual(len(after), 2)
+        before, after, new = self._reload_threads(4, 2)
         self.assertTrue(after <= before)
         self.assertRegex(new.stderr(), r"frontend fe: 2 more listening sockets handed over for "
                                        r"127\.0\.0\.1:%d than the 2 threads use" % self.port)
-        self.assertEqual(H.http(self.addr).status, 200)
 
     def test_broken_config_at_reload_keeps_old_process(self):
         old = self.spawn(self.cfg)

@@ -136,12 +136,13 @@ class Threads(ProxyTestCase):
         return addr
 
     def wait_idle(self):
-        """scur and qcur back to 0 everywhere (bounded wait)."""
+        """scur and qcur back to 0 everywhere (bounded wait): the clients
+        have closed, each thread sees it at its own pace."""
         deadline = time.monotonic() + scaled(5)
         while True:
             rows = stat_rows(self.sock)
             busy = {k: (r["scur"], r["qcur"]) for k, r in rows.items()
-                    if k[0] == "be" and (r["scur"] not in ("0", "") or r["qcur"] not in ("0", ""))}
+                    if k[0] in ("be", "fe") and (r["scur"] not in ("0", "") or r["qcur"] not in ("0", ""))}
             if not busy or time.monotonic() > deadline:
                 return rows, busy
             time.sleep(0.05)
