@@ -100,10 +100,40 @@ static void watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		stop_now();
 }
 
+/* The hard stop: each thread answers the requests still waiting for their
+ * response with a 502, as HAProxy does, before the loops stop; the last
+ * thread to be done stops them all (the fallback timer does if one never
+ * gets to it). The other streams are closed on the way out. */
+static _Atomic int hard_left;
+
+static void hard_task(struct thread_ctx *th, struct th_task *t)
+{
+	struct stream *s, *tmp;
+
+	list_for_each_safe(s, tmp, &th->streams, list)
+		stream_hard_stop(s);
+	if (--hard_left == 0)
+		threads_stop_all();
+}
+
+static void hard_fallback_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	threads_stop_all();
+}
+
 static void hard_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct proxy *px;
+
 	log_event(NULL, LOGL_WARNING, DIAG_WARNING, "soft-stop running for too long, performing a hard-stop.");
-	stop_now();   /* the remaining streams are closed on the way out */
+	list_for_each(px, &proxies, list)
+		if (!(px->cap & PR_CAP_FE))
+			proxy_stopped(px);
+	ev_timer_stop(sig.loop, &sig.watch);
+	ev_timer_init(&sig.hard, hard_fallback_cb, 0.5, 0.);
+	ev_timer_start(sig.loop, &sig.hard);
+	hard_left = global.nbthread;
+	thread_post_all(hard_task, NULL, NULL, 0, 0);
 }
 
 /* Idle client connections (no request in progress) are closed once they

@@ -733,6 +733,20 @@ void stream_wake(struct stream *s)
 	thread_wake(th);
 }
 
+void stream_hard_stop(struct stream *s)
+{
+	struct http_txn *txn = s->txn;
+
+	if (!(s->flags & SF_HTTP) || (s->flags & (SF_TUNNEL | SF_KILL | SF_LOCAL_RES)) || !txn ||
+	    txn->req.state < HTTP_MSG_HDRS_DONE || txn->req.state == HTTP_MSG_ERROR ||
+	    txn->bytes_out || txn->rsp.state >= HTTP_MSG_BODY)
+		return;
+	stream_set_term(s, TERM_KILLED, PHASE_HDRS);
+	http_error(s, HTTP_ERR_502, "hard-stop-after");
+	if (!(s->flags & SF_KILL))
+		cli_send(s);
+}
+
 void stream_kill(struct stream *s, int term, int phase)
 {
 	if (s->th == curr_th) {

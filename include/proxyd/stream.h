@@ -224,6 +224,9 @@ void stream_process(struct stream *s);
 void stream_wake(struct stream *s);
 /* Kills <s> (owned by any thread; same conditions as stream_wake()). */
 void stream_kill(struct stream *s, int term, int phase);
+/* hard-stop-after: a request still waiting for its response is answered
+ * with a 502 at once (sent as far as the socket takes it); on its thread. */
+void stream_hard_stop(struct stream *s);
 /* Its own thread handles what other threads posted for <s> (mailbox). */
 void stream_remote_wake(struct stream *s);
 /* The next request number (the log's %rt), shared by all streams. */

@@ -296,10 +296,11 @@ class ProcessTest(H.ProxyTestCase):
         self.assertEqual(p.wait(H.scaled(5)), 0)
         self.assertElapsed(time.monotonic() - t0, 0.4, 3)
         self.assertIn("soft-stop running for too long, performing a hard-stop.", p.stderr())
-        # the client's request is cut: proxyd closes the connection,
-        # HAProxy answers 502 first
+        # the request still waiting for its response is answered with a
+        # 502 before the connection closes, as HAProxy does
         data = c.read_until_close()
-        self.assertFalse(data.startswith(b"HTTP/1.1 200"), data[:100])
+        self.assertTrue(data.startswith(b"HTTP/1.1 502 "), data[:100])
+        self.assertIn(b"\r\nconnection: close\r\n", data.lower())
 
     def test_sighup_dumps_server_states(self):
         sink = logsink.Syslog()
