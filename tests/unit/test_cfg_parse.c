@@ -28,46 +28,13 @@
 #include <proxyd/rules.h>
 #include <proxyd/server.h>
 
-/* Not in a header: forgets the parser's own state (tests only). */
-void cfg_parse_reset(void);
+#define CFG_FX_OUT_SIZE (1 << 17)
+#include "cfg_fixture.h"
 
-#define ALERT  (ERR_ALERT | ERR_FATAL)
-#define WARN   ERR_WARN
 /* every registered algorithm, in link order */
 #define LB_LIST "source, uri, url_param, hdr, random, leastconn, first, roundrobin, static-rr"
 
-/* One message about line <n> of the configuration "t". */
-#define L(n, msg) "config : parsing [t:" #n "] : " msg "\n"
-
-static char out[1 << 17];
 static char tmpdir[64];
-
-/* Back to a process that never read a configuration. */
-static void reset_state(void)
-{
-	diag_capture(NULL, 0);
-	cfg_deinit();
-	cfg_parse_reset();
-	memset(&global, 0, sizeof(global));
-	global.poison = -1;
-	diag_capture(out, sizeof(out));
-}
-
-static int setup(void **state)
-{
-	reset_state();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	diag_capture(NULL, 0);
-	cfg_deinit();
-	cfg_parse_reset();
-	memset(&global, 0, sizeof(global));
-	global.poison = -1;
-	return 0;
-}
 
 /* Files the errorfile / return cases read. */
 static const struct { const char *name; const char *data; } files[] = {
@@ -125,36 +92,11 @@ static int group_teardown(void **state)
 }
 
 /* Parses <text> as a configuration named "t"; messages land in out[]. */
-static int parse(const char *text)
-{
-	out[0] = 0;
-	return cfg_parse_string("t", text);
-}
-
 static int post(void)
 {
 	out[0] = 0;
 	return cfg_post_parse();
 }
-
-struct mcase {
-	const char *cfg;
-	int err;            /* ERR_* bits cfg_parse_string() returns */
-	const char *out;    /* every message, in order */
-};
-
-static void run_cases(const struct mcase *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		reset_state();
-		int err = parse(c[i].cfg);
-		if (strcmp(out, c[i].out) != 0)
-			fail_msg("configuration:\n%s\nexpected:\n%s\ngot:\n%s", c[i].cfg, c[i].out, out);
-		if (err != c[i].err)
-			fail_msg("configuration:\n%s\nerror bits %#x, expected %#x", c[i].cfg, err, c[i].err);
-	}
-}
-#define RUN(tbl) run_cases(tbl, sizeof(tbl) / sizeof(tbl[0]))
 
 /* Same with a formatted configuration and expected text (file paths). */
 static void PRINTF(3, 4) check_fmt(int err_exp, const char *exp, const char *fmt, ...)

@@ -20,65 +20,7 @@
 #include <proxyd/proxy.h>
 #include <proxyd/server.h>
 
-/* Not in a header: forgets the parser's own state (tests only). */
-void cfg_parse_reset(void);
-
-#define ALERT  (ERR_ALERT | ERR_FATAL)
-#define WARN   ERR_WARN
-#define L(n, msg) "config : parsing [t:" #n "] : " msg "\n"
-
-static char out[1 << 16];
-
-static void reset_state(void)
-{
-	diag_capture(NULL, 0);
-	cfg_deinit();
-	cfg_parse_reset();
-	memset(&global, 0, sizeof(global));
-	global.poison = -1;
-	diag_capture(out, sizeof(out));
-}
-
-static int setup(void **state)
-{
-	reset_state();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	diag_capture(NULL, 0);
-	cfg_deinit();
-	cfg_parse_reset();
-	memset(&global, 0, sizeof(global));
-	global.poison = -1;
-	return 0;
-}
-
-static int parse(const char *text)
-{
-	out[0] = 0;
-	return cfg_parse_string("t", text);
-}
-
-struct mcase {
-	const char *cfg;
-	int err;            /* ERR_* bits cfg_parse_string() returns */
-	const char *out;    /* every message, in order */
-};
-
-static void run_cases(const struct mcase *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		reset_state();
-		int err = parse(c[i].cfg);
-		if (strcmp(out, c[i].out) != 0)
-			fail_msg("configuration:\n%s\nexpected:\n%s\ngot:\n%s", c[i].cfg, c[i].out, out);
-		if (err != c[i].err)
-			fail_msg("configuration:\n%s\nerror bits %#x, expected %#x", c[i].cfg, err, c[i].err);
-	}
-}
-#define RUN(tbl) run_cases(tbl, sizeof(tbl) / sizeof(tbl[0]))
+#include "cfg_fixture.h"
 
 /* The cookie of backend "be" after parsing <text> without any message. */
 static const struct cookie_conf *cookie_of(const char *text)

@@ -20,21 +20,11 @@
 #include <proxyd/global.h>
 #include <proxyd/log.h>
 
-/* Not in a header: forgets the parser's own state (tests only). */
-void cfg_parse_reset(void);
+#define CFG_FX_OUT_SIZE (1 << 14)
+#define CFG_FX_OWN_SETUP
+#include "cfg_fixture.h"
 
-static char out[1 << 14];
 static char dir[64];
-
-static void reset_state(void)
-{
-	diag_capture(NULL, 0);
-	cfg_deinit();
-	cfg_parse_reset();
-	memset(&global, 0, sizeof(global));
-	global.poison = -1;
-	diag_capture(out, sizeof(out));
-}
 
 static int setup(void **state)
 {

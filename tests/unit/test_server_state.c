@@ -20,37 +20,10 @@
 #include <proxyd/server.h>
 #include <proxyd/server_state.h>
 
-void cfg_parse_reset(void);
+#define CFG_FX_OUT_SIZE (1 << 14)
+#include "cfg_fixture.h"
 
-static char out[1 << 14];
 static char tmpdir[64];
-
-static void reset_state(void)
-{
-	diag_capture(NULL, 0);
-	cfg_deinit();
-	cfg_parse_reset();
-	memset(&global, 0, sizeof(global));
-	global.poison = -1;
-	out[0] = 0;
-	diag_capture(out, sizeof(out));
-}
-
-static int setup(void **state)
-{
-	reset_state();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	diag_capture(NULL, 0);
-	cfg_deinit();
-	cfg_parse_reset();
-	memset(&global, 0, sizeof(global));
-	global.poison = -1;
-	return 0;
-}
 
 #define GOOD "2 bk 1 s1 127.0.0.1 2 0 10 10 42 15 3 4 6 0 0 0 - 8001 - 0 0 - - 0"
 
