@@ -313,7 +313,7 @@ static enum cli_ret cmd_show_info(struct cli_ctx *c)
 	           "TotalSplicdedBytesOut: 0\nBytesOutRate: 0\nDebugCommandsIssued: 0\nCumRecvLogs: 0\n"
 	           "Build info: %s\nMemmax_bytes: 0\nPoolAlloc_bytes: 0\nPoolUsed_bytes: 0\nStart_time_sec: %llu\n"
 	           "Tainted: 0\n",
-	           threads ? threads[0].nb_streams : 0, thread_idle_pct(), node,
+	           threads ? __atomic_load_n(&threads[0].nb_streams, __ATOMIC_RELAXED) : 0, thread_idle_pct(), node,
 	           stats_description ? "description: " : "", stats_description ? stats_description : "",
 	           stats_description ? "\n" : "", global.stopping,
 	           global.actconn + nb_listeners, nb_listeners, (unsigned long long)log_global.dropped,

@@ -437,7 +437,8 @@ static void li_remove_file(struct listener *li)
 }
 
 /* Closes the sockets of <li>: each thread's own, then the shared one. The
- * loops must not be watching them any more (stopped, or see close_task). */
+ * loops must not be watching them any more (stopped, or see close_task);
+ * each thread marked its own state closed. */
 static void li_close_fds(struct listener *li)
 {
 	for (int t = 0; li->thr && t < global.nbthread; t++) {
@@ -445,7 +446,6 @@ static void li_close_fds(struct listener *li)
 		if (lt->own_fd && lt->fd >= 0)
 			close(lt->fd);
 		lt->fd = -1;
-		lt->state = LI_CLOSED;
 	}
 	if (li->fd < 0)
 		return;
@@ -454,15 +454,20 @@ static void li_close_fds(struct listener *li)
 	li->fd = -1;
 }
 
+static void close_rounds_forget(void);
+
 void listeners_close_all(void)
 {
 	struct proxy *px;
 	struct listener *li;
 
+	close_rounds_forget();
 	list_for_each(px, &proxies, list) {
 		list_for_each(li, &px->listeners, fe_el) {
-			for (int t = 0; li->thr && threads && t < global.nbthread; t++)
+			for (int t = 0; li->thr && threads && t < global.nbthread; t++) {
 				ev_io_stop(threads[t].loop, &li->thr[t].io);
+				li->thr[t].state = LI_CLOSED;
+			}
 			li_close_fds(li);
 			free(li->thr);
 			li->thr = NULL;
@@ -471,12 +476,50 @@ void listeners_close_all(void)
 }
 
 /* Soft stop of one proxy: every thread stops watching its sockets on its
- * own loop; the last one to do so closes them all, so that no loop ever
- * watches a closed descriptor. */
+ * own loop; the last one to be done closes them all, so that no loop ever
+ * watches a closed descriptor. libev applies ev_io_stop() to epoll at the
+ * loop's next iteration, before it runs its timers: each thread counts
+ * itself done from a zero-delay timer, so that no epoll_ctl() of a loop
+ * ever meets a descriptor closed (or already reused) by another thread. */
 struct close_round {
+	struct close_round *next;     /* rounds not finished (see close_rounds_forget) */
 	_Atomic int left;
 	struct proxy *px;
+	ev_timer later[];             /* one per thread */
 };
+
+static pthread_mutex_t rounds_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct close_round *rounds;
+
+static void round_unlink(struct close_round *r)
+{
+	pthread_mutex_lock(&rounds_lock);
+	for (struct close_round **p = &rounds; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	pthread_mutex_unlock(&rounds_lock);
+}
+
+static void close_later_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct close_round *r = w->data;
+	struct listener *li;
+
+	if (--r->left > 0)
+		return;
+	/* Sockets that another process holds too (handed over with -x, or the
+	 * master's) stay open until exit: epoll forgets a registration only
+	 * when the last holder closes the socket, so the other loops may still
+	 * be told of it and have libev drop it (with epoll_ctl()) on that fd
+	 * number, which must not name another socket by then. */
+	if (!global.fds_handed_over && !(global.mode & MODE_MWORKER))
+		list_for_each(li, &r->px->listeners, fe_el)
+			li_close_fds(li);
+	round_unlink(r);
+	free(r);
+}
 
 static void close_task(struct thread_ctx *th, struct th_task *t)
 {
@@ -484,13 +527,30 @@ static void close_task(struct thread_ctx *th, struct th_task *t)
 	struct listener *li;
 
 	list_for_each(li, &r->px->listeners, fe_el)
-		if (li->thr)
+		if (li->thr) {
 			ev_io_stop(th->loop, &li->thr[th->tid].io);
-	if (--r->left > 0)
-		return;
-	list_for_each(li, &r->px->listeners, fe_el)
-		li_close_fds(li);
-	free(r);
+			li->thr[th->tid].state = LI_CLOSED;
+		}
+	ev_timer *w = &r->later[th->tid];
+	ev_timer_init(w, close_later_cb, 0., 0.);
+	w->data = r;
+	ev_timer_start(th->loop, w);
+}
+
+/* At exit, with the loops stopped: rounds that did not finish are
+ * dropped (their timers stopped); listeners_close_all() closes the
+ * sockets. */
+static void close_rounds_forget(void)
+{
+	pthread_mutex_lock(&rounds_lock);
+	while (rounds) {
+		struct close_round *r = rounds;
+		rounds = r->next;
+		for (int t = 0; threads && t < global.nbthread; t++)
+			ev_timer_stop(threads[t].loop, &r->later[t]);
+		free(r);
+	}
+	pthread_mutex_unlock(&rounds_lock);
 }
 
 void listeners_close_proxy(struct proxy *px)
@@ -502,11 +562,15 @@ void listeners_close_proxy(struct proxy *px)
 			li_close_fds(li);
 		return;
 	}
-	struct close_round *r = calloc(1, sizeof(*r));
+	struct close_round *r = calloc(1, sizeof(*r) + (size_t)global.nbthread * sizeof(ev_timer));
 	if (!r)
 		return;
 	r->left = global.nbthread;
 	r->px = px;
+	pthread_mutex_lock(&rounds_lock);
+	r->next = rounds;
+	rounds = r;
+	pthread_mutex_unlock(&rounds_lock);
 	thread_post_all(close_task, r, NULL, 0, 0);
 }
 

@@ -813,7 +813,8 @@ struct stream *stream_new(struct thread_ctx *th, struct listener *li, int fd,
 	} else {
 		list_append(&th->streams, &s->list);
 	}
-	th->nb_streams++;
+	/* written by its thread only, read by the soft stop's watcher */
+	__atomic_store_n(&th->nb_streams, th->nb_streams + 1, __ATOMIC_RELAXED);
 
 	struct px_counters *fc = &fe->fe_counters[th->tid];
 	fc->cum_conn++;
@@ -918,7 +919,7 @@ void stream_free(struct stream *s)
 	} else {
 		list_del_init(&s->list);
 	}
-	th->nb_streams--;
+	__atomic_store_n(&th->nb_streams, th->nb_streams - 1, __ATOMIC_RELAXED);
 	listener_release(s->li, th);
 	pool_free(&th->pool_stream, s);
 }

@@ -41,7 +41,7 @@ struct global {
 	_Atomic uint64_t cum_conns;
 	_Atomic uint64_t cum_req;
 	_Atomic int listeners_paused; /* global maxconn reached */
-	int stopping;         /* soft stop: serving the last requests, then exit */
+	_Atomic int stopping; /* soft stop: serving the last requests, then exit (read by every thread) */
 	int sig_paused;       /* listeners paused by SIGTTOU until SIGTTIN */
 	int fds_handed_over;  /* _getsocks gave the listening sockets to another process */
 	uint64_t start_ms;     /* when the process started serving */
