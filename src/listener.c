@@ -110,6 +110,7 @@ static int bind_threads(struct listener *li)
 	for (int t = 0; t < global.nbthread; t++) {
 		struct li_thr *lt = &li->thr[t];
 		lt->li = li;
+		lt->tid = t;
 		lt->fd = li->fd;
 		if (t == 0 || li->inherited || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 			continue;
@@ -156,27 +157,52 @@ int listeners_bind_all(void)
 			if (bind_one(li) < 0 || bind_threads(li) < 0)
 				err = -1;
 	/* an old process with more threads handed over more sockets per
-	 * address than this one watches: closing them resets what waits in
-	 * their queues, which deserves a word */
+	 * address than there are threads: closing them would reset what waits
+	 * in their queues, and the kernel keeps sending connections to them
+	 * while they are open; each is given to a thread, which watches it
+	 * next to its own */
 	list_for_each(px, &proxies, list)
 		list_for_each(li, &px->listeners, fe_el) {
-			int fd, surplus = 0;
-			while ((fd = handover_take(&li->addr)) >= 0) {
-				close(fd);
-				surplus++;
+			int fd;
+			while (li->thr && (fd = handover_take(&li->addr)) >= 0) {
+				struct li_thr *nt = realloc(li->thr, (size_t)(global.nbthread + li->nx + 1) * sizeof(*nt));
+				if (!nt) {
+					close(fd);
+					continue;
+				}
+				li->thr = nt;
+				struct li_thr *lt = &li->thr[global.nbthread + li->nx];
+				memset(lt, 0, sizeof(*lt));
+				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+				lt->li = li;
+				lt->fd = fd;
+				lt->own_fd = 1;
+				lt->tid = global.nbthread - 1 - li->nx % global.nbthread;
+				li->nx++;
 			}
-			if (surplus) {
-				char where[256];
-				addr_str((struct sockaddr *)&li->addr, where, sizeof(where));
-				ha_warning("%s %s: %d more listening socket%s handed over for %s than the %d thread%s "
-				           "use (the old process ran more threads): closed, connections waiting in "
-				           "them are reset", px_kind(px), px->id, surplus, surplus > 1 ? "s" : "", where,
-				           global.nbthread, global.nbthread > 1 ? "s" : "");
-			}
+			if (li->nx)
+				ha_diag("%s %s: %d listening socket%s more than threads handed over, watched by the "
+				        "threads in turn", px_kind(px), px->id, li->nx, li->nx > 1 ? "s" : "");
 		}
 	handover_close_unused();
 	return err;
 }
+
+/* The entries of <li> that thread <tid> watches after <lt>: its own (the
+ * first), then the extra sockets given to it; NULL after the last. */
+static struct li_thr *next_of_thread(struct listener *li, struct li_thr *lt, int tid)
+{
+	struct li_thr *end = li->thr + global.nbthread + li->nx;
+
+	for (lt = lt < li->thr + global.nbthread ? li->thr + global.nbthread : lt + 1; lt < end; lt++)
+		if (lt->tid == tid)
+			return lt;
+	return NULL;
+}
+
+#define for_each_of_thread(li, tid, lt) \
+	for (struct li_thr *lt = &(li)->thr[tid]; lt; lt = next_of_thread(li, lt, tid))
 
 int listener_sockets(const struct listener *li, int *fds, int max)
 {
@@ -184,7 +210,7 @@ int listener_sockets(const struct listener *li, int *fds, int max)
 
 	if (li->fd >= 0 && n < max)
 		fds[n++] = li->fd;
-	for (int t = 0; li->thr && t < global.nbthread; t++)
+	for (int t = 0; li->thr && t < global.nbthread + li->nx; t++)
 		if (li->thr[t].own_fd && li->thr[t].fd >= 0 && n < max)
 			fds[n++] = li->thr[t].fd;
 	return n;
@@ -192,24 +218,22 @@ int listener_sockets(const struct listener *li, int *fds, int max)
 
 static void li_pause(struct listener *li, struct thread_ctx *th)
 {
-	struct li_thr *lt = &li->thr[th->tid];
-
-	if (lt->state == LI_READY) {
-		ev_io_stop(th->loop, &lt->io);
-		lt->state = LI_PAUSED;
-	}
+	for_each_of_thread(li, th->tid, lt)
+		if (lt->state == LI_READY) {
+			ev_io_stop(th->loop, &lt->io);
+			lt->state = LI_PAUSED;
+		}
 }
 
 static void li_resume(struct listener *li, struct thread_ctx *th)
 {
-	struct li_thr *lt = &li->thr[th->tid];
-
 	if (global.sig_paused)
 		return;   /* SIGTTOU: only SIGTTIN resumes */
-	if (lt->state == LI_PAUSED && lt->fd >= 0) {
-		ev_io_start(th->loop, &lt->io);
-		lt->state = LI_READY;
-	}
+	for_each_of_thread(li, th->tid, lt)
+		if (lt->state == LI_PAUSED && lt->fd >= 0) {
+			ev_io_start(th->loop, &lt->io);
+			lt->state = LI_READY;
+		}
 }
 
 static int li_paused(const struct listener *li, const struct thread_ctx *th)
@@ -349,11 +373,12 @@ void listeners_start(struct thread_ctx *th)
 
 	list_for_each(px, &proxies, list) {
 		list_for_each(li, &px->listeners, fe_el) {
-			struct li_thr *lt = &li->thr[th->tid];
-			ev_io_init(&lt->io, accept_cb, lt->fd, EV_READ);
-			lt->io.data = lt;
-			ev_io_start(th->loop, &lt->io);
-			lt->state = LI_READY;
+			for_each_of_thread(li, th->tid, lt) {
+				ev_io_init(&lt->io, accept_cb, lt->fd, EV_READ);
+				lt->io.data = lt;
+				ev_io_start(th->loop, &lt->io);
+				lt->state = LI_READY;
+			}
 			if (th->tid == 0)
 				li->state = LI_READY;
 		}
@@ -441,7 +466,7 @@ static void li_remove_file(struct listener *li)
  * each thread marked its own state closed. */
 static void li_close_fds(struct listener *li)
 {
-	for (int t = 0; li->thr && t < global.nbthread; t++) {
+	for (int t = 0; li->thr && t < global.nbthread + li->nx; t++) {
 		struct li_thr *lt = &li->thr[t];
 		if (lt->own_fd && lt->fd >= 0)
 			close(lt->fd);
@@ -464,13 +489,14 @@ void listeners_close_all(void)
 	close_rounds_forget();
 	list_for_each(px, &proxies, list) {
 		list_for_each(li, &px->listeners, fe_el) {
-			for (int t = 0; li->thr && threads && t < global.nbthread; t++) {
-				ev_io_stop(threads[t].loop, &li->thr[t].io);
+			for (int t = 0; li->thr && threads && t < global.nbthread + li->nx; t++) {
+				ev_io_stop(threads[li->thr[t].tid].loop, &li->thr[t].io);
 				li->thr[t].state = LI_CLOSED;
 			}
 			li_close_fds(li);
 			free(li->thr);
 			li->thr = NULL;
+			li->nx = 0;
 		}
 	}
 }
@@ -527,10 +553,11 @@ static void close_task(struct thread_ctx *th, struct th_task *t)
 	struct listener *li;
 
 	list_for_each(li, &r->px->listeners, fe_el)
-		if (li->thr) {
-			ev_io_stop(th->loop, &li->thr[th->tid].io);
-			li->thr[th->tid].state = LI_CLOSED;
-		}
+		if (li->thr)
+			for_each_of_thread(li, th->tid, lt) {
+				ev_io_stop(th->loop, &lt->io);
+				lt->state = LI_CLOSED;
+			}
 	ev_timer *w = &r->later[th->tid];
 	ev_timer_init(w, close_later_cb, 0., 0.);
 	w->data = r;
@@ -592,9 +619,10 @@ static void pause_task(struct thread_ctx *th, struct th_task *t)
 		}
 }
 
-/* A listener's distinct sockets: its own, then the threads' own ones. */
+/* A listener's distinct sockets: its own, then the threads' own ones and
+ * the extra ones. */
 #define for_each_sock(li, fd, t) \
-	for (int t = -1; t < (li->thr ? global.nbthread : 0); t++) \
+	for (int t = -1; t < (li->thr ? global.nbthread + li->nx : 0); t++) \
 		if ((fd = t < 0 ? li->fd : (li->thr[t].own_fd ? li->thr[t].fd : -1)) >= 0)
 
 /* A paused TCP listener refuses connections as HAProxy's do: shutdown()

@@ -35,10 +35,13 @@ enum li_state {
 
 /* A listener as one thread sees it: with SO_REUSEPORT each thread has its
  * own socket on the address and the kernel spreads the connections; unix
- * sockets and inherited ones are shared (every thread polls the fd). */
+ * sockets and inherited ones are shared (every thread polls the fd). A
+ * reload from a process with more threads may also leave extra sockets on
+ * the address, each given to one thread. */
 struct li_thr {
 	int fd;
-	int own_fd;                  /* this thread opened fd (else it is listener.fd) */
+	int own_fd;                  /* this entry opened or took fd (else it is listener.fd) */
+	int tid;                     /* the thread whose loop watches it */
 	enum li_state state;
 	ev_io io;
 	struct listener *li;
@@ -53,7 +56,8 @@ struct listener {
 	int inherited;               /* fd@: do not close/unlink on exit */
 	enum li_state state;         /* of thread 0 (kept for readers of this struct) */
 	_Atomic int nbconn;
-	struct li_thr *thr;          /* global.nbthread entries */
+	struct li_thr *thr;          /* global.nbthread entries (index = thread), then nx extra ones */
+	int nx;
 	int luid;                    /* number in its frontend (1, 2...), shown in logs */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
