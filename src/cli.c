@@ -492,11 +492,10 @@ struct proxy *cli_find_proxy(const char *name, unsigned cap)
 	return proxy_find(name, cap);
 }
 
-struct server *cli_find_server(struct cli_ctx *c, const char *arg)
+struct proxy *cli_find_backend_of(struct cli_ctx *c, const char *arg, const char **sname)
 {
 	char be_name[256];
-	const char *slash = strchr(arg, '/');
-	struct server *srv;
+	const char *slash = arg ? strchr(arg, '/') : NULL;
 
 	if (!slash || (size_t)(slash - arg) >= sizeof(be_name)) {
 		cli_printf(c, "Require 'backend/server'.\n");
@@ -509,7 +508,18 @@ struct server *cli_find_server(struct cli_ctx *c, const char *arg)
 		cli_printf(c, "No such backend.\n");
 		return NULL;
 	}
-	const char *sname = slash + 1;
+	*sname = slash + 1;
+	return be;
+}
+
+struct server *cli_find_server(struct cli_ctx *c, const char *arg)
+{
+	const char *sname;
+	struct server *srv;
+	struct proxy *be = cli_find_backend_of(c, arg, &sname);
+
+	if (!be)
+		return NULL;
 	list_for_each(srv, &be->servers, list) {
 		if (sname[0] == '#' ? srv->puid == atoi(sname + 1) : !strcmp(srv->id, sname))
 			return srv;

@@ -3,34 +3,20 @@
  * (the lookups, the balancer refusal, everything "del server" says) and
  * others with it (the other "add server" answers); the same here, so that
  * scripts reading its answers read ours. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <proxyd/cli.h>
 #include <proxyd/proxy.h>
 #include <proxyd/server.h>
 #include <proxyd/srv_dyn.h>
 
-/* "<backend>/<server>": the backend, and the server name in <sname>, or
- * NULL after HAProxy's error. */
-static struct proxy *split_target(struct cli_ctx *c, const char *arg, const char **sname)
+/* The backend of "<backend>/<server>" (argument 2) and the server's
+ * name; NULL after HAProxy's lookup error, which ends without the empty
+ * line. */
+static struct proxy *target_backend(struct cli_ctx *c, const char **sname)
 {
-	char be_name[256];
-	const char *slash = arg ? strchr(arg, '/') : NULL;
-
-	if (!slash || (size_t)(slash - arg) >= sizeof(be_name)) {
-		cli_err_noeol(c, "Require 'backend/server'.\n");
-		return NULL;
-	}
-	memcpy(be_name, arg, (size_t)(slash - arg));
-	be_name[slash - arg] = 0;
-	struct proxy *be = cli_find_proxy(be_name, PR_CAP_BE);
-	if (!be) {
-		cli_err_noeol(c, "No such backend.\n");
-		return NULL;
-	}
-	*sname = slash + 1;
+	c->no_eol = 1;
+	struct proxy *be = cli_find_backend_of(c, c->nargs > 2 ? c->args[2] : NULL, sname);
+	if (be)
+		c->no_eol = 0;
 	return be;
 }
 
@@ -39,7 +25,7 @@ static enum cli_ret cmd_add_server(struct cli_ctx *c)
 {
 	const char *sname;
 	char err[1024];
-	struct proxy *be = split_target(c, c->nargs > 2 ? c->args[2] : NULL, &sname);
+	struct proxy *be = target_backend(c, &sname);
 
 	if (!be)
 		return CLI_DONE;
@@ -56,18 +42,12 @@ static enum cli_ret cmd_add_server(struct cli_ctx *c)
 /* del server <backend>/<server> */
 static enum cli_ret cmd_del_server(struct cli_ctx *c)
 {
-	const char *sname;
 	char err[256];
-	struct server *srv;
-	struct proxy *be = split_target(c, c->nargs > 2 ? c->args[2] : NULL, &sname);
 
-	if (!be)
+	c->no_eol = 1;   /* every answer of HAProxy 2.6's "del server" */
+	struct server *srv = cli_find_server(c, c->nargs > 2 ? c->args[2] : NULL);
+	if (!srv)
 		return CLI_DONE;
-	list_for_each(srv, &be->servers, list)
-		if (sname[0] == '#' ? srv->puid == atoi(sname + 1) : !strcmp(srv->id, sname))
-			break;
-	if (&srv->list == &be->servers)
-		return cli_err_noeol(c, "No such server.\n");
 	if (srv_dyn_del(srv, err, sizeof(err)) < 0)
 		return cli_err_noeol(c, err);
 	return cli_err_noeol(c, "Server deleted.\n");

@@ -83,6 +83,15 @@ static int wanted(const struct stat_dump *d, enum stats_obj obj, const struct pr
 	return !(srv && d->sid >= 0 && srv->puid != d->sid);
 }
 
+/* The next row the filters of "show stat" want; 0 at the end. */
+static int next_wanted(struct stat_dump *d, enum stats_obj *obj, const struct proxy **px, const struct server **srv)
+{
+	while (stats_next_row(&d->cur, obj, px, srv))
+		if (wanted(d, *obj, *px, *srv))
+			return 1;
+	return 0;
+}
+
 /* One line per field: a row is written over several calls when the
  * output fills up (it is filled again from where it stopped). */
 static enum cli_ret dump_typed(struct cli_ctx *c, struct stat_dump *d)
@@ -96,10 +105,8 @@ static enum cli_ret dump_typed(struct cli_ctx *c, struct stat_dump *d)
 			enum stats_obj obj;
 			const struct proxy *px;
 			const struct server *srv;
-			if (!stats_next_row(&d->cur, &obj, &px, &srv))
+			if (!next_wanted(d, &obj, &px, &srv))
 				return CLI_DONE;
-			if (!wanted(d, obj, px, srv))
-				continue;
 			d->in_row = 1;
 			d->col = 0;
 			d->obj = (unsigned char)obj;
@@ -148,10 +155,8 @@ static enum cli_ret cmd_show_stat(struct cli_ctx *c)
 		enum stats_obj obj;
 		const struct proxy *px;
 		const struct server *srv;
-		if (!stats_next_row(&d->cur, &obj, &px, &srv))
+		if (!next_wanted(d, &obj, &px, &srv))
 			return CLI_DONE;
-		if (!wanted(d, obj, px, srv))
-			continue;
 		stats_fill(&row, obj, px, srv, d->cur.flags, now);
 		size_t n = stats_csv_line(&row, d->cur.flags, line, sizeof(line));
 		if (n && cli_write(c, line, n) < 0) {

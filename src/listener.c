@@ -204,15 +204,19 @@ static struct li_thr *next_of_thread(struct listener *li, struct li_thr *lt, int
 #define for_each_of_thread(li, tid, lt) \
 	for (struct li_thr *lt = &(li)->thr[tid]; lt; lt = next_of_thread(li, lt, tid))
 
+/* A listener's distinct sockets: its own, then the threads' own ones and
+ * the extra ones. */
+#define for_each_sock(li, fd, t) \
+	for (int t = -1; t < (li->thr ? global.nbthread + li->nx : 0); t++) \
+		if ((fd = t < 0 ? li->fd : (li->thr[t].own_fd ? li->thr[t].fd : -1)) >= 0)
+
 int listener_sockets(const struct listener *li, int *fds, int max)
 {
-	int n = 0;
+	int n = 0, fd;
 
-	if (li->fd >= 0 && n < max)
-		fds[n++] = li->fd;
-	for (int t = 0; li->thr && t < global.nbthread + li->nx; t++)
-		if (li->thr[t].own_fd && li->thr[t].fd >= 0 && n < max)
-			fds[n++] = li->thr[t].fd;
+	for_each_sock(li, fd, t)
+		if (n < max)
+			fds[n++] = fd;
 	return n;
 }
 
@@ -618,12 +622,6 @@ static void pause_task(struct thread_ctx *th, struct th_task *t)
 				li_resume(li, th);
 		}
 }
-
-/* A listener's distinct sockets: its own, then the threads' own ones and
- * the extra ones. */
-#define for_each_sock(li, fd, t) \
-	for (int t = -1; t < (li->thr ? global.nbthread + li->nx : 0); t++) \
-		if ((fd = t < 0 ? li->fd : (li->thr[t].own_fd ? li->thr[t].fd : -1)) >= 0)
 
 /* A paused TCP listener refuses connections as HAProxy's do: shutdown()
  * takes it out of the listening state while keeping its port, listen()

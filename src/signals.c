@@ -60,7 +60,8 @@ static void proxy_stopped(const struct proxy *px)
 
 /* The process is about to leave its loop after a soft stop: the backends
  * are reported stopped last, as HAProxy does at exit. */
-static void stop_now(void)
+/* The end of a stop: the backends are reported stopped, the watcher ends. */
+static void stop_backends(void)
 {
 	struct proxy *px;
 
@@ -68,6 +69,11 @@ static void stop_now(void)
 		if (!(px->cap & PR_CAP_FE))
 			proxy_stopped(px);
 	ev_timer_stop(sig.loop, &sig.watch);
+}
+
+static void stop_now(void)
+{
+	stop_backends();
 	ev_timer_stop(sig.loop, &sig.hard);
 	threads_stop_all();
 }
@@ -123,13 +129,8 @@ static void hard_fallback_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void hard_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct proxy *px;
-
 	log_event(NULL, LOGL_WARNING, DIAG_WARNING, "soft-stop running for too long, performing a hard-stop.");
-	list_for_each(px, &proxies, list)
-		if (!(px->cap & PR_CAP_FE))
-			proxy_stopped(px);
-	ev_timer_stop(sig.loop, &sig.watch);
+	stop_backends();
 	ev_timer_init(&sig.hard, hard_fallback_cb, 0.5, 0.);
 	ev_timer_start(sig.loop, &sig.hard);
 	hard_left = global.nbthread;

@@ -51,7 +51,7 @@ static struct graveyard_entry *graveyard;
  * all its servers from the configuration. */
 /* How long the other threads get to reach a point where they wait. */
 #define ISOLATE_MS 2000
-static const char busy_msg[] = "The other threads did not pause in time (busy or stopping); try again.\n";
+static const char busy_msg[] = "The other threads did not pause in time (busy or stopping); try again.";
 
 static const char *const refused_opts[] = { "cookie", "redir", "sni", "track", NULL };
 
@@ -183,15 +183,12 @@ struct server *srv_dyn_add(struct proxy *be, const char *name, const char *addr,
 	srv->counters = calloc((size_t)global.nbthread, sizeof(*srv->counters));
 	srv->live = calloc((size_t)global.nbthread, sizeof(*srv->live));
 	if (!srv->pt || !srv->counters || !srv->live) {
-		release_runtime(srv);
-		snprintf(err, errlen, "Out of memory.\n");
-		return NULL;
+		why = "Out of memory.";
+		goto fail;
 	}
 	if (srv->c.ssl && ssl_srv_build(srv, srv->c.ssl, aerr, sizeof(aerr)) < 0) {
-		ssl_srv_free(srv);   /* what the build left (at start-up, the exit frees it) */
-		release_runtime(srv);
-		snprintf(err, errlen, "%s\n", aerr);
-		return NULL;
+		why = aerr;
+		goto fail;
 	}
 	for (int t = 0; t < global.nbthread; t++)
 		list_init(&srv->pt[t].idle);
@@ -204,10 +201,8 @@ struct server *srv_dyn_add(struct proxy *be, const char *name, const char *addr,
 	srv->check.paused = 1;
 
 	if (thread_isolate(ISOLATE_MS) < 0) {
-		ssl_srv_free(srv);
-		release_runtime(srv);
-		snprintf(err, errlen, "%s", busy_msg);
-		return NULL;
+		why = busy_msg;
+		goto fail;
 	}
 	srv->puid = free_puid(be);
 	list_append(&be->servers, &srv->list);
@@ -215,15 +210,18 @@ struct server *srv_dyn_add(struct proxy *be, const char *name, const char *addr,
 		list_del_init(&srv->list);
 		rebuild_lb(be);
 		thread_release();
-		ssl_srv_free(srv);
-		release_runtime(srv);
-		snprintf(err, errlen, "Out of memory.\n");
-		return NULL;
+		why = "Out of memory.";
+		goto fail;
 	}
 	thread_release();
 	check_start_server(srv);
 	log_event(be, LOGL_NOTICE, DIAG_NOTICE, "New server %s/%s registered.", be->id, srv->id);
 	return srv;
+fail:
+	ssl_srv_free(srv);   /* what a build left (at start-up, the exit frees it) */
+	release_runtime(srv);
+	snprintf(err, errlen, "%s\n", why);
+	return NULL;
 }
 
 /* Is a stream still using <srv> (assigned, queued for it, or connected)? */
@@ -270,7 +268,7 @@ int srv_dyn_del(struct server *srv, char *err, size_t errlen)
 	/* from here the other threads' streams and idle pools hold still */
 	if (thread_isolate(ISOLATE_MS) < 0) {
 		free(g);
-		snprintf(err, errlen, "%s", busy_msg);
+		snprintf(err, errlen, "%s\n", busy_msg);
 		return -1;
 	}
 	if (srv_in_use(srv)) {

@@ -75,6 +75,9 @@ enum cli_ret cli_err_noeol(struct cli_ctx *c, const char *msg);
 /* "<backend>/<server>" (names or #ids) -> the server, or NULL after
  * writing HAProxy's error ("No such backend." / "No such server."). */
 struct server *cli_find_server(struct cli_ctx *c, const char *arg);
+/* "<backend>/<server>" -> the backend, and the server's part in <sname>;
+ * NULL after writing "Require 'backend/server'." or "No such backend.". */
+struct proxy *cli_find_backend_of(struct cli_ctx *c, const char *arg, const char **sname);
 struct proxy *cli_find_proxy(const char *name, unsigned cap);
 
 /* Opens the "stats socket" listeners (before privileges are dropped),

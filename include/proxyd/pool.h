@@ -5,6 +5,7 @@
 #ifndef PROXYD_POOL_H
 #define PROXYD_POOL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 struct pool {
@@ -14,7 +15,8 @@ struct pool {
 	unsigned nb_free;     /* objects waiting in free_list */
 	unsigned nb_used;     /* objects handed out */
 	unsigned max_free;    /* beyond this many, freed objects go back to malloc */
-	int shared;           /* used by every thread: no cache with nbthread > 1 (malloc is thread-safe) */
+	int shared;           /* used by every thread: the free list is locked with nbthread > 1 */
+	pthread_mutex_t lock;
 };
 
 void pool_init(struct pool *p, const char *name, size_t size, unsigned max_free);

@@ -4,28 +4,16 @@ counts and server maxconn across threads, health-check and admin state
 changes seen by every thread, stick tables shared by the threads, cpu-map
 forms. Runs against HAProxy too (--oracle haproxy) except where noted."""
 
-import socket
 import threading
 import time
 
 import harness as H
 from harness import BASE_DEFAULTS, Fixed, ProxyTestCase, free_port, http, indent, render, scaled
+from test_admin_socket import cli as admin_cli
 
 
 def cli(path, cmd):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(scaled(5))
-    s.connect(path)
-    s.sendall(cmd.encode() + b"\n")
-    s.shutdown(socket.SHUT_WR)
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-    s.close()
-    return out.decode()
+    return admin_cli(path, cmd + "\n")
 
 
 def stat_rows(path):
